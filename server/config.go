@@ -1,0 +1,67 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/keys"
+	"github.com/gatehouse/gatehouse/server/secret"
+	"github.com/gatehouse/gatehouse/storage"
+)
+
+// Config is everything the server needs; cmd/gatehouse builds it.
+type Config struct {
+	// Issuer is the public base URL, the `iss` of every token (no trailing slash).
+	Issuer string
+	// Dev relaxes checks meant for production (http issuer on localhost,
+	// debug messages to clients).
+	Dev       bool
+	Store     storage.Store
+	Keyring   *secret.Keyring
+	Keys      *keys.Manager
+	Passwords *credential.Passwords
+	Logger    *slog.Logger
+	Lifetimes Lifetimes
+	// AllowPrivateOutbound lets outbound requests (jwks_uri) reach loopback
+	// and private addresses over http (dev mode and tests).
+	AllowPrivateOutbound bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Lifetimes are the token and session lifetimes (SECURITY.md defaults).
+type Lifetimes struct {
+	AuthorizeCode   time.Duration
+	AccessToken     time.Duration
+	JWTAccessToken  time.Duration
+	IDToken         time.Duration
+	RefreshIdle     time.Duration
+	RefreshAbsolute time.Duration
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	Consent         time.Duration
+	PendingLogin    time.Duration
+}
+
+// DefaultLifetimes are the SECURITY.md defaults.
+func DefaultLifetimes() Lifetimes {
+	return Lifetimes{
+		AuthorizeCode:   60 * time.Second,
+		AccessToken:     15 * time.Minute,
+		JWTAccessToken:  5 * time.Minute,
+		IDToken:         15 * time.Minute,
+		RefreshIdle:     30 * 24 * time.Hour,
+		RefreshAbsolute: 90 * 24 * time.Hour,
+		SessionIdle:     24 * time.Hour,
+		SessionAbsolute: 14 * 24 * time.Hour,
+		Consent:         365 * 24 * time.Hour,
+		PendingLogin:    5 * time.Minute,
+	}
+}
+
+// LongestTokenLifetime bounds how long a signing key must stay published
+// after it stopped signing.
+func (l Lifetimes) LongestTokenLifetime() time.Duration {
+	return max(l.AccessToken, l.JWTAccessToken, l.IDToken)
+}

@@ -1,0 +1,275 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/server"
+	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/keys"
+	"github.com/gatehouse/gatehouse/server/manage"
+	"github.com/gatehouse/gatehouse/server/secret"
+	"github.com/gatehouse/gatehouse/storage"
+	"github.com/gatehouse/gatehouse/storage/sqlstore"
+	"github.com/gatehouse/gatehouse/storage/storagetest"
+)
+
+// logSink captures every log line of the end-to-end suite; sensitive holds
+// every secret, password, code and token the suite saw. TestMain fails the
+// run if any of them was logged.
+var (
+	logSink   lockedBuffer
+	sensitive sync.Map
+)
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// remember records a value that must never appear in a log.
+func remember(values ...string) {
+	for _, v := range values {
+		if len(v) >= 8 {
+			sensitive.Store(v, true)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	logs := logSink.String()
+	leaks := 0
+	sensitive.Range(func(k, _ any) bool {
+		if strings.Contains(logs, k.(string)) {
+			leaks++
+			fmt.Fprintf(os.Stderr, "FAIL: a secret, password, code or token (%d chars, starts %q) appears in the logs\n", len(k.(string)), k.(string)[:4])
+		}
+		return true
+	})
+	if code == 0 && leaks > 0 {
+		code = 1
+	}
+	if code == 0 && len(logs) == 0 {
+		fmt.Fprintln(os.Stderr, "FAIL: the log capture saw no log line at all")
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// env is one running Gatehouse: real storage, real router, real HTTP.
+type env struct {
+	t       *testing.T
+	srv     *httptest.Server
+	issuer  string
+	store   storage.Store
+	keys    *keys.Manager
+	manage  *manage.Service
+	keyring *secret.Keyring
+	dsn     string
+	// active is the instance the test server routes to: several instances
+	// share the database as they would behind a load balancer.
+	active atomic.Pointer[http.Handler]
+}
+
+type backend struct {
+	name string
+	dsn  func(t *testing.T) string
+}
+
+var backends = []backend{
+	{"sqlite", func(t *testing.T) string { return storagetest.SQLiteDSN(t) }},
+	{"postgres", func(t *testing.T) string { return storagetest.PostgresDSN(t) }},
+}
+
+// forEachBackend runs f against SQLite and PostgreSQL.
+func forEachBackend(t *testing.T, f func(t *testing.T, e *env)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			f(t, newEnv(t, b.dsn(t)))
+		})
+	}
+}
+
+var testSecret = func() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}()
+
+// testPasswords are cheap argon2id parameters: the suite tests flows, not hashing cost.
+func testPasswords() *credential.Passwords {
+	return credential.NewPasswords(credential.PasswordParams{Memory: 1024, Time: 1, Threads: 1}, 4, 2*time.Second)
+}
+
+func newEnv(t *testing.T, dsn string) *env {
+	t.Helper()
+	e := &env{t: t, dsn: dsn}
+	e.srv = httptest.NewUnstartedServer(nil)
+	e.issuer = "http://" + e.srv.Listener.Addr().String()
+	e.store = openStore(t, dsn)
+	keyring, err := secret.NewKeyring(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.keyring = keyring
+	e.keys = newKeys(t, e.store, keyring)
+	passwords := testPasswords()
+	e.manage = manage.New(e.store, passwords, credential.NewSecretHasher(keyring.Digester(secret.PurposeClientSecret)), time.Now)
+	e.use(e.newServer(e.keys, passwords))
+	e.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*e.active.Load()).ServeHTTP(w, r)
+	})
+	e.srv.Start()
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// use routes every later request to s.
+func (e *env) use(s *server.Server) {
+	h := s.Handler()
+	e.active.Store(&h)
+}
+
+// secondInstance starts another Gatehouse on the same database with its own
+// key manager following the database every pollInterval.
+func (e *env) secondInstance(pollInterval time.Duration) (*server.Server, *keys.Manager) {
+	e.t.Helper()
+	store := openStore(e.t, e.dsn)
+	km := keys.NewManager(keys.Config{Store: store, Sealer: e.keyring.AEAD(secret.PurposeAtRest), Logger: testLogger(), PollInterval: pollInterval})
+	if err := km.Reload(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.t.Cleanup(cancel)
+	go km.Run(ctx)
+	saved := e.store
+	e.store = store
+	defer func() { e.store = saved }()
+	return e.newServer(km, testPasswords()), km
+}
+
+func openStore(t *testing.T, dsn string) storage.Store {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+func newKeys(t *testing.T, store storage.Store, keyring *secret.Keyring) *keys.Manager {
+	t.Helper()
+	m := keys.NewManager(keys.Config{Store: store, Sealer: keyring.AEAD(secret.PurposeAtRest), Logger: testLogger()})
+	if err := m.EnsureKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func testLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(&logSink, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (e *env) newServer(km *keys.Manager, passwords *credential.Passwords) *server.Server {
+	e.t.Helper()
+	s, err := server.New(server.Config{
+		Issuer:               e.issuer,
+		Store:                e.store,
+		Keyring:              e.keyring,
+		Keys:                 km,
+		Passwords:            passwords,
+		Logger:               testLogger(),
+		AllowPrivateOutbound: true,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// user creates a user and returns its id and password.
+func (e *env) user(name string) (id, password string) {
+	e.t.Helper()
+	password = "pw-" + randomString(12)
+	u, err := e.manage.CreateUser(context.Background(), manage.UserSpec{Username: name, Email: name + "@example.com", DisplayName: strings.ToUpper(name[:1]) + name[1:], Password: password})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	remember(password)
+	return u.ID, password
+}
+
+// client registers a client; spec defaults to a confidential code client.
+func (e *env) client(spec manage.ClientSpec) (*storage.Client, string) {
+	e.t.Helper()
+	if spec.Name == "" {
+		spec.Name = "Test app"
+	}
+	if spec.RedirectURIs == nil && !isClientCredentialsOnly(spec) {
+		spec.RedirectURIs = []string{"http://127.0.0.1:9999/callback"}
+	}
+	c, sec, err := e.manage.CreateClient(context.Background(), spec)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	remember(sec)
+	return c, sec
+}
+
+func isClientCredentialsOnly(spec manage.ClientSpec) bool {
+	return len(spec.GrantTypes) == 1 && spec.GrantTypes[0] == "client_credentials"
+}
+
+// browser is a person's browser: a cookie jar that does not follow redirects.
+type browser struct {
+	*http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{&http.Client{
+		Jar:           jar,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:n]
+}

@@ -1,0 +1,169 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/oauth"
+	"github.com/gatehouse/gatehouse/server/secret"
+	"github.com/gatehouse/gatehouse/server/session"
+	"github.com/gatehouse/gatehouse/server/ui"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// Server is Gatehouse's HTTP surface.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+}
+
+// Paths of the pages and the resume URL of the interactive flow.
+const (
+	loginPath   = "/login"
+	consentPath = "/consent"
+	logoutPath  = "/logout"
+	resumePath  = "/oauth2/auth/resume"
+)
+
+// New validates cfg and builds the route table.
+func New(cfg Config) (*Server, error) {
+	issuer, err := url.Parse(cfg.Issuer)
+	if err != nil || issuer.Host == "" || (issuer.Scheme != "https" && issuer.Scheme != "http") {
+		return nil, fmt.Errorf("server: issuer %q is not an absolute http(s) URL", cfg.Issuer)
+	}
+	if strings.HasSuffix(cfg.Issuer, "/") {
+		return nil, errors.New("server: issuer must not end with a slash")
+	}
+	if cfg.Store == nil || cfg.Keyring == nil || cfg.Keys == nil || cfg.Passwords == nil {
+		return nil, errors.New("server: Store, Keyring, Keys and Passwords are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Lifetimes == (Lifetimes{}) {
+		cfg.Lifetimes = DefaultLifetimes()
+	}
+	secure := issuer.Scheme == "https"
+	lt := cfg.Lifetimes
+
+	pages, err := ui.NewPages(web.Templates(), "Gatehouse", cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	sessions := session.NewManager(session.Config{
+		Store:    cfg.Store,
+		Cookies:  cfg.Keyring.AEAD(secret.PurposeCookie),
+		Secure:   secure,
+		Idle:     lt.SessionIdle,
+		Absolute: lt.SessionAbsolute,
+		Pending:  lt.PendingLogin,
+		Now:      cfg.Now,
+	})
+	provider, err := oauth.NewProvider(oauth.Config{
+		Issuer:       cfg.Issuer,
+		Store:        cfg.Store,
+		TokenSecrets: cfg.Keyring.Keys(secret.PurposeTokenHMAC),
+		Signer:       cfg.Keys.Signer(),
+		SecretHasher: credential.NewSecretHasher(cfg.Keyring.Digester(secret.PurposeClientSecret)),
+		Sessions:     sessions,
+		Pages:        pages,
+		Lifetimes: oauth.Lifetimes{
+			AuthorizeCode:   lt.AuthorizeCode,
+			AccessToken:     lt.AccessToken,
+			JWTAccessToken:  lt.JWTAccessToken,
+			IDToken:         lt.IDToken,
+			RefreshIdle:     lt.RefreshIdle,
+			RefreshAbsolute: lt.RefreshAbsolute,
+		},
+		AllowPrivateOutbound: cfg.AllowPrivateOutbound,
+		Debug:                cfg.Dev,
+		Logger:               cfg.Logger,
+		Now:                  cfg.Now,
+		LoginPath:            loginPath,
+		ConsentPath:          consentPath,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pageHandlers := ui.New(ui.Config{
+		Store:           cfg.Store,
+		Sessions:        sessions,
+		Passwords:       cfg.Passwords,
+		Pages:           pages,
+		Logger:          cfg.Logger,
+		ResumePath:      resumePath,
+		ConsentLifetime: lt.Consent,
+		Now:             cfg.Now,
+	})
+
+	mux := http.NewServeMux()
+	// Discovery and keys: public, cacheable, open to every origin.
+	mux.HandleFunc("GET /.well-known/openid-configuration", provider.Discovery)
+	mux.HandleFunc("GET /.well-known/jwks.json", cfg.Keys.ServeJWKS)
+
+	// The interactive flow: never cached.
+	mux.Handle("GET /oauth2/auth", noStore(http.HandlerFunc(provider.Authorize)))
+	mux.Handle("POST /oauth2/auth", noStore(http.HandlerFunc(provider.Authorize)))
+	mux.Handle("GET "+resumePath, noStore(http.HandlerFunc(provider.Resume)))
+
+	// Endpoints called by clients, also cross-origin by browser apps: no
+	// CSRF protection here (CORS decides per client).
+	mux.HandleFunc("POST /oauth2/token", provider.Token)
+	mux.HandleFunc("OPTIONS /oauth2/token", provider.Preflight)
+	mux.HandleFunc("POST /oauth2/revoke", provider.Revoke)
+	mux.HandleFunc("OPTIONS /oauth2/revoke", provider.Preflight)
+	mux.HandleFunc("POST /oauth2/introspect", provider.Introspect)
+	mux.HandleFunc("GET /userinfo", provider.UserInfo)
+	mux.HandleFunc("POST /userinfo", provider.UserInfo)
+	mux.HandleFunc("OPTIONS /userinfo", provider.Preflight)
+
+	// Pages: their POSTs are protected against cross-site requests.
+	csrf := http.NewCrossOriginProtection()
+	page := func(h http.HandlerFunc) http.Handler { return noStore(h) }
+	post := func(h http.HandlerFunc) http.Handler { return noStore(csrf.Handler(h)) }
+	mux.Handle("GET "+loginPath, page(pageHandlers.LoginPage))
+	mux.Handle("POST "+loginPath, post(pageHandlers.Login))
+	mux.Handle("GET "+consentPath, page(pageHandlers.ConsentPage))
+	mux.Handle("POST "+consentPath, post(pageHandlers.Consent))
+	mux.Handle("GET "+logoutPath, page(pageHandlers.LogoutPage))
+	mux.Handle("POST "+logoutPath, post(pageHandlers.Logout))
+
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := cfg.Store.Ping(r.Context()); err != nil {
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		pages.Error(w, r, http.StatusOK, "Gatehouse", "This is an OpenID Connect provider. Applications send you here to sign in.")
+	})
+
+	h := securityHeaders(secure, mux)
+	h = recoverPanics(cfg.Logger, pages, h)
+	h = accessLog(cfg.Logger, h)
+	return &Server{cfg: cfg, handler: h}, nil
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func staticFiles() http.Handler {
+	files := http.FileServerFS(web.Static())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,7 @@
+// Package session manages the browser side of Gatehouse: the single sign-on
+// session cookie and the pending authorization requests bound to one browser.
+//
+// Cookies carry only a random token sealed with the cookie key; the database
+// keeps a SHA-256 digest of it, so a database dump does not yield a usable
+// cookie. This package knows nothing of OAuth; it must not import fosite.
+package session
