@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -166,4 +167,22 @@ func staticFiles() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})
+}
+
+// RunCleanup deletes expired sessions, pending requests, consents and token
+// records every interval until ctx is done. Every instance may run it: the
+// deletes are idempotent.
+func (s *Server) RunCleanup(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.cfg.Store.DeleteExpired(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.WarnContext(ctx, "delete expired records", "err", err)
+			}
+		}
+	}
 }

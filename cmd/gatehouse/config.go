@@ -93,7 +93,7 @@ func (a *app) openStore(cmd *cobra.Command, checkSchema bool) (*sqlstore.Store, 
 	if err != nil {
 		return nil, err
 	}
-	store, err := openDatabase(cmd.Context(), a.dsn(cmd, dataDir), dataDir, logger)
+	store, err := openDatabase(cmd.Context(), a.dsn(cmd, dataDir), logger)
 	if err != nil {
 		return nil, err
 	}
@@ -112,12 +112,21 @@ func (a *app) openStore(cmd *cobra.Command, checkSchema bool) (*sqlstore.Store, 
 	return store, nil
 }
 
-// openDatabase opens dsn; for SQLite it first creates the data directory.
-// The DSN is never put in an error: it may hold a password.
-func openDatabase(ctx context.Context, dsn, dataDir string, logger *slog.Logger) (*sqlstore.Store, error) {
-	if strings.HasPrefix(dsn, "sqlite:") {
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory: %w", err)
+// openDatabase opens dsn. For SQLite it first creates the file's directory
+// and an empty database file readable only by its owner (SQLite gives its
+// -wal and -shm files the same mode). The DSN is never put in an error: it
+// may hold a password.
+func openDatabase(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.Store, error) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite://"); ok && path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case err == nil:
+			f.Close()
+		case !errors.Is(err, fs.ErrExist):
+			return nil, fmt.Errorf("create database file: %w", err)
 		}
 	}
 	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: logger})

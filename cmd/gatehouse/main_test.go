@@ -142,6 +142,8 @@ type process struct {
 	lines  chan string
 	stderr *lockedBuffer
 	done   chan struct{}
+	// exitCode is set when done is closed.
+	exitCode int
 }
 
 // start starts cmd in its own process group and stops the group (SIGTERM,
@@ -167,6 +169,7 @@ func start(t *testing.T, cmd *exec.Cmd) *process {
 	}()
 	go func() {
 		_ = cmd.Wait()
+		p.exitCode = cmd.ProcessState.ExitCode()
 		close(p.done)
 	}()
 	t.Cleanup(func() { p.stop(t) })

@@ -134,9 +134,11 @@ func signIn(t *testing.T, banner map[string]string) string {
 		values := form.values()
 		switch {
 		case form.byAutocomplete("username") != nil:
+			t.Logf("step %d: login form at %s", step, resp.Request.URL.Path)
 			values.Set(form.byAutocomplete("username").name, banner["username"])
 			values.Set(form.byAutocomplete("current-password").name, banner["password"])
 		case form.hasConsent:
+			t.Logf("step %d: consent form at %s", step, resp.Request.URL.Path)
 			values.Set("consent", "accept")
 		default:
 			t.Fatalf("step %d: neither a login nor a consent form:\n%s", step, body)

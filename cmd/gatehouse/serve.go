@@ -36,6 +36,8 @@ const (
 	defaultDevAddr = "127.0.0.1:8080"
 
 	shutdownTimeout = 15 * time.Second
+	// cleanupInterval is how often expired sessions and tokens are deleted.
+	cleanupInterval = 10 * time.Minute
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -174,7 +176,7 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		cfg.issuer = "http://localhost:" + port
 	}
 
-	store, err := openDatabase(ctx, cfg.dsn, cfg.dataDir, logger)
+	store, err := openDatabase(ctx, cfg.dsn, logger)
 	if err != nil {
 		return err
 	}
@@ -197,6 +199,8 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		Passwords: passwords,
 		Logger:    logger,
 		Lifetimes: cfg.lifetimes,
+		// Dev mode talks to jwks_uri endpoints on this machine.
+		AllowPrivateOutbound: cfg.dev,
 	})
 	if err != nil {
 		return fmt.Errorf("build server: %w", err)
@@ -224,6 +228,7 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { km.Run(ctx) })
+	wg.Go(func() { srv.RunCleanup(ctx, cleanupInterval) })
 	serveErr := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

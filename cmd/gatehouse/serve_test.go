@@ -1,7 +1,16 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -98,6 +107,9 @@ func TestServeDevKeepsItsSecretAndRotatesDemoCredentials(t *testing.T) {
 	}
 	resp.Body.Close()
 	first.proc.stop(t)
+	if first.proc.exitCode != 0 {
+		t.Fatalf("serve exited with %d after SIGTERM, want 0\nstderr:\n%s", first.proc.exitCode, first.proc.stderr)
+	}
 	assertNoSecretsLogged(t, first.proc.stderr.String(), first.info.ClientSecret, first.info.Password, string(secret1))
 
 	// A second start reuses the secret file and rotates the demo credentials.
@@ -147,4 +159,82 @@ func assertNoSecretsLogged(t *testing.T, log string, secrets ...string) {
 			t.Fatalf("the log contains a secret:\n%s", log)
 		}
 	}
+}
+
+func TestServeTLS(t *testing.T) {
+	certFile, keyFile, pool := selfSignedCert(t)
+	c := newCLI(t)
+	c.env["GATEHOUSE_ADDR"] = "127.0.0.1:0"
+	c.env["GATEHOUSE_ISSUER"] = "https://auth.example.com"
+	c.env["GATEHOUSE_TLS_CERT"] = certFile
+	c.env["GATEHOUSE_TLS_KEY"] = keyFile
+	p := start(t, c.command("", "serve", "--json"))
+	var info devStarted
+	line := p.readLine(t, time.Minute)
+	if err := json.Unmarshal([]byte(line), &info); err != nil || info.Addr == "" || info.Issuer != "https://auth.example.com" {
+		t.Fatalf("serve --json printed %q (%v)", line, err)
+	}
+	if info.ClientSecret != "" || info.Password != "" {
+		t.Fatal("serve outside dev mode printed demo credentials")
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get("https://" + info.Addr + "/healthz")
+	if err != nil {
+		t.Fatalf("GET /healthz over TLS: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /healthz over TLS: %d", resp.StatusCode)
+	}
+	p.stop(t)
+	if p.exitCode != 0 {
+		t.Fatalf("serve exited with %d after SIGTERM\nstderr:\n%s", p.exitCode, p.stderr)
+	}
+	// Production logs are JSON lines.
+	for _, l := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+		if !json.Valid([]byte(l)) {
+			t.Fatalf("log line is not JSON: %q", l)
+		}
+	}
+}
+
+// selfSignedCert writes a certificate for 127.0.0.1 and its key as PEM files.
+func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "gatehouse test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }

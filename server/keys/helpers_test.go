@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage"
 	"github.com/gatehouse/gatehouse/storage/sqlstore"
+	"github.com/gatehouse/gatehouse/storage/storagetest"
 )
 
 // clock is a settable clock shared by the managers of a test.
@@ -42,9 +43,14 @@ const testSecret = "keys-test-system-secret-0123456789abcdef"
 // so tests can look at the database files.
 func openStore(t *testing.T) (storage.Store, string) {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := sqlstore.Open(ctx, "sqlite:///"+filepath.Join(dir, "k.db"), sqlstore.Options{})
+	return openDSN(t, "sqlite:///"+filepath.Join(dir, "k.db")), dir
+}
+
+func openDSN(t *testing.T, dsn string) storage.Store {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -52,7 +58,22 @@ func openStore(t *testing.T) (storage.Store, string) {
 	if _, err := store.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	return store, dir
+	return store
+}
+
+// forEachBackend runs fn on SQLite and on PostgreSQL (skipped, loudly, when
+// none is available), for the tests where several instances share a database.
+func forEachBackend(t *testing.T, fn func(t *testing.T, store storage.Store)) {
+	backends := []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{
+		{"sqlite", storagetest.SQLiteDSN},
+		{"postgres", storagetest.PostgresDSN},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { fn(t, openDSN(t, b.dsn(t))) })
+	}
 }
 
 func newManager(t *testing.T, store storage.SigningKeys, clk *clock) *Manager {

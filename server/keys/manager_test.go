@@ -47,8 +47,11 @@ func TestEnsureKeysIsIdempotent(t *testing.T) {
 }
 
 func TestEnsureKeysConcurrentStart(t *testing.T) {
+	forEachBackend(t, testEnsureKeysConcurrentStart)
+}
+
+func testEnsureKeysConcurrentStart(t *testing.T, store storage.Store) {
 	ctx := context.Background()
-	store, _ := openStore(t)
 	clk := newClock()
 	managers := []*Manager{newManager(t, store, clk), newManager(t, store, clk), newManager(t, store, clk)}
 
@@ -201,8 +204,11 @@ func TestTokenOfPreviousKeyValidatesAfterRotation(t *testing.T) {
 }
 
 func TestSecondInstanceFollowsRotation(t *testing.T) {
+	forEachBackend(t, testSecondInstanceFollowsRotation)
+}
+
+func testSecondInstanceFollowsRotation(t *testing.T, store storage.Store) {
 	ctx := context.Background()
-	store, _ := openStore(t)
 	clk := newClock()
 	m1 := newManager(t, store, clk)
 	m2 := newManager(t, store, clk)

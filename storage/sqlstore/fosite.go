@@ -9,6 +9,8 @@ import (
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/handler/pkce"
 	fositestorage "github.com/ory/fosite/storage"
+
+	"github.com/gatehouse/gatehouse/storage"
 )
 
 // The fosite storage interfaces, asserted here so that a missing method
@@ -45,7 +47,8 @@ func (s *Store) GetAuthorizeCodeSession(ctx context.Context, signature string, s
 
 // InvalidateAuthorizeCodeSession marks a code used. The update is
 // conditional, so of two concurrent exchanges of one code exactly one
-// succeeds; the other gets fosite.ErrInvalidatedAuthorizeCode.
+// succeeds; the other gets fosite.ErrInvalidatedAuthorizeCode (and
+// storage.ErrConflict).
 func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, signature string) error {
 	const op = "invalidate authorization code"
 	key := digest(signature)
@@ -65,7 +68,7 @@ func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, signature st
 	if n == 0 {
 		return notFound(op)
 	}
-	return fmt.Errorf("%s: %w", op, fosite.ErrInvalidatedAuthorizeCode)
+	return fmt.Errorf("%s: %w: %w", op, storage.ErrConflict, fosite.ErrInvalidatedAuthorizeCode)
 }
 
 // CreateAccessTokenSession stores the request of an opaque access token.
@@ -126,7 +129,7 @@ func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string)
 // RotateRefreshToken marks the used refresh token inactive (the row stays,
 // so that a reuse is recognized) and deletes the access tokens of its
 // request. The update is conditional: when another request rotated the token
-// first, it returns fosite.ErrSerializationFailure.
+// first, it returns fosite.ErrSerializationFailure (and storage.ErrConflict).
 func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
 	const op = "rotate refresh token"
 	return s.inTx(ctx, func(ctx context.Context) error {
@@ -137,7 +140,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature str
 			return classify(op, res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return fmt.Errorf("%s: %w", op, fosite.ErrSerializationFailure)
+			return fmt.Errorf("%s: %w: %w", op, storage.ErrConflict, fosite.ErrSerializationFailure)
 		}
 		err := s.conn(ctx).Table(tableAccessTokens).Where("request_id = ?", requestID).Delete(&requestModel{}).Error
 		return classify(op, err)

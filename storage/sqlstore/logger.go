@@ -17,7 +17,7 @@ type gormLogger struct {
 	slow time.Duration
 }
 
-func (l gormLogger) LogMode(logger.LogLevel) logger.Interface   { return l }
+func (l gormLogger) LogMode(logger.LogLevel) logger.Interface      { return l }
 func (l gormLogger) Info(context.Context, string, ...interface{})  {}
 func (l gormLogger) Warn(context.Context, string, ...interface{})  {}
 func (l gormLogger) Error(context.Context, string, ...interface{}) {}

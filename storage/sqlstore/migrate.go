@@ -52,7 +52,8 @@ func (s *Store) Migrate(ctx context.Context) (int64, error) {
 }
 
 // MigrationVersion returns the schema version of the database (0 when no
-// migration was applied).
+// migration was applied). Like PendingMigrations, it creates goose's empty
+// version table when the database has none.
 func (s *Store) MigrationVersion(ctx context.Context) (int64, error) {
 	p, err := s.provider()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -34,6 +35,9 @@ type Options struct {
 	// MaxOpenConns bounds the PostgreSQL pool; default 20. SQLite always
 	// uses one connection.
 	MaxOpenConns int
+	// BusyTimeout is how long a SQLite write waits for another process
+	// (the CLI) to release the database; default 10s.
+	BusyTimeout time.Duration
 }
 
 // Store implements storage.Store on GORM.
@@ -46,12 +50,14 @@ type Store struct {
 
 var _ storage.Store = (*Store)(nil)
 
-// sqlitePragmas are applied by the driver on the store's one connection.
+// sqliteParams are the driver parameters of the store's one connection.
 // busy_timeout comes first so that switching to WAL waits for other
 // processes (the CLI) instead of failing; _txlock=immediate takes the write
 // lock at BEGIN, so two processes never deadlock upgrading a read lock.
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+func sqliteParams(busy time.Duration) string {
+	return fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)"+
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", busy.Milliseconds())
+}
 
 // Open connects to the database named by dsn (see the package documentation)
 // and checks that it answers. It does not migrate.
@@ -73,7 +79,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") {
 			return nil, errors.New("open database: a sqlite:// DSN must name a database file and carry no parameters")
 		}
-		dialect, dialector = DialectSQLite, sqlite.Open(path+"?"+sqlitePragmas)
+		busy := opts.BusyTimeout
+		if busy <= 0 {
+			busy = 10 * time.Second
+		}
+		dialect, dialector = DialectSQLite, sqlite.Open(path+"?"+sqliteParams(busy))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		dialect, dialector = DialectPostgres, postgres.Open(dsn)
 	default:
@@ -87,6 +97,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		NowFunc:                func() time.Time { return utc(time.Now()) },
 	})
 	if err != nil {
+		var parseErr *pgconn.ParseConfigError
+		if errors.As(err, &parseErr) {
+			// Its text may hold the password of a malformed DSN.
+			return nil, errors.New("open postgres database: the DSN cannot be parsed")
+		}
 		return nil, classify("open "+dialect+" database", err)
 	}
 	sqlDB, err := db.DB()

@@ -31,9 +31,13 @@ func startCluster() (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
-	removeStaleClusters()
+	root := clusterRoot()
+	removeStaleClusters(root)
+	if root != os.TempDir() {
+		removeStaleClusters(os.TempDir()) // left by a run without /dev/shm
+	}
 
-	dir, err := os.MkdirTemp("", clusterPrefix)
+	dir, err := os.MkdirTemp(root, clusterPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -154,10 +158,21 @@ func clusterCredential() (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
+// clusterRoot is where clusters live: /dev/shm when it is a writable
+// directory, because CREATE DATABASE takes ~20-50 ms there against ~900 ms on
+// this machine's disk (even with fsync off), else os.TempDir().
+func clusterRoot() string {
+	const shm = "/dev/shm"
+	if info, err := os.Stat(shm); err == nil && info.IsDir() && syscall.Access(shm, 2 /* W_OK */) == nil {
+		return shm
+	}
+	return os.TempDir()
+}
+
 // removeStaleClusters deletes the cluster directories of test processes that
 // are gone, stopping a postmaster that outlived its owner.
-func removeStaleClusters() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), clusterPrefix+"*"))
+func removeStaleClusters(root string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, clusterPrefix+"*"))
 	for _, dir := range dirs {
 		owner := readPid(filepath.Join(dir, "owner.pid"))
 		if owner == 0 {

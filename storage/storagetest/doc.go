@@ -10,8 +10,8 @@
 //  2. A throwaway cluster started once per test process with the machine's
 //     initdb and postgres binaries (PATH, then /usr/lib/postgresql/*/bin),
 //     run as the postgres user when the tests run as root, listening only on
-//     a unix socket in its own directory under os.TempDir()
-//     (gatehouse-pgtest-*). It is tuned for tests (fsync off).
+//     a unix socket in its own directory (gatehouse-pgtest-*) under /dev/shm
+//     when writable, else os.TempDir(). It is tuned for tests (fsync off).
 //  3. Neither: the test is skipped with a loud message, or fails when
 //     GATEHOUSE_TEST_REQUIRE_POSTGRES=1.
 //

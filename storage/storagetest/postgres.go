@@ -41,13 +41,16 @@ func SQLiteDSN(t testing.TB) string {
 // GATEHOUSE_TEST_REQUIRE_POSTGRES=1.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
-	pgOnce.Do(func() { pg = findServer() })
+	pgOnce.Do(func() {
+		pg = findServer()
+		if pg.err != nil {
+			// Once per process on stderr as well: go test hides the skip
+			// reasons of passing packages unless -v.
+			fmt.Fprintln(os.Stderr, unavailableBanner(pg.err))
+		}
+	})
 	if pg.err != nil {
-		msg := "\n" + strings.Repeat("!", 72) +
-			"\n!! POSTGRESQL UNAVAILABLE: the PostgreSQL half of this test is NOT run.\n!! " +
-			pg.err.Error() +
-			"\n!! Set TEST_DATABASE_URL=postgres://... or install PostgreSQL (initdb, postgres).\n" +
-			strings.Repeat("!", 72)
+		msg := unavailableBanner(pg.err)
 		if os.Getenv("GATEHOUSE_TEST_REQUIRE_POSTGRES") == "1" {
 			t.Fatal(msg + "\nGATEHOUSE_TEST_REQUIRE_POSTGRES=1: PostgreSQL is required")
 		}
@@ -72,6 +75,13 @@ func PostgresDSN(t testing.TB) string {
 	dsn := *pg.base
 	dsn.Path = "/" + name
 	return dsn.String()
+}
+
+func unavailableBanner(err error) string {
+	line := strings.Repeat("!", 72)
+	return "\n" + line +
+		"\n!! POSTGRESQL UNAVAILABLE: PostgreSQL tests are SKIPPED, not passed.\n!! " + err.Error() +
+		"\n!! Set TEST_DATABASE_URL=postgres://... or install PostgreSQL (initdb, postgres).\n" + line
 }
 
 // findServer connects to TEST_DATABASE_URL, else starts a local cluster.

@@ -138,8 +138,8 @@ func testRefreshTokenRotation(t *testing.T, s storage.Store) {
 	_, err = s.GetAccessTokenSession(ctx, "at-1", nil)
 	mustNotFound(t, "access token after rotation", err)
 
-	if err := s.RotateRefreshToken(ctx, "req-1", "rt-1"); !errors.Is(err, fosite.ErrSerializationFailure) {
-		t.Fatalf("rotating a used token: want ErrSerializationFailure, got %v", err)
+	if err := s.RotateRefreshToken(ctx, "req-1", "rt-1"); !errors.Is(err, fosite.ErrSerializationFailure) || !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("rotating a used token: want ErrSerializationFailure and ErrConflict, got %v", err)
 	}
 
 	must(t, "create next", s.CreateRefreshTokenSession(ctx, "rt-2", "at-2", want))

@@ -250,10 +250,10 @@ func testDeleteExpired(t *testing.T, s storage.Store) {
 			_, err := s.GetAuthorizeCodeSession(ctx, "code-"+id, nil)
 			return err
 		},
-		"access token": func(id string) error { _, err := s.GetAccessTokenSession(ctx, "at-"+id, nil); return err },
+		"access token":  func(id string) error { _, err := s.GetAccessTokenSession(ctx, "at-"+id, nil); return err },
 		"refresh token": func(id string) error { _, err := s.GetRefreshTokenSession(ctx, "rt-"+id, nil); return err },
-		"pkce": func(id string) error { _, err := s.GetPKCERequestSession(ctx, "code-"+id, nil); return err },
-		"oidc": func(id string) error { _, err := s.GetOpenIDConnectSession(ctx, "code-"+id, nil); return err },
+		"pkce":          func(id string) error { _, err := s.GetPKCERequestSession(ctx, "code-"+id, nil); return err },
+		"oidc":          func(id string) error { _, err := s.GetOpenIDConnectSession(ctx, "code-"+id, nil); return err },
 	}
 	if _, err := s.GetRefreshTokenSession(ctx, "rt-used", nil); !errors.Is(err, fosite.ErrInactiveToken) {
 		t.Errorf("used, unexpired refresh token after DeleteExpired: want ErrInactiveToken, got %v", err)
