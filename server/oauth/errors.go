@@ -23,6 +23,10 @@ func rfcError(err error) *fosite.RFC6749Error {
 	if unavailable(err) {
 		return fosite.ErrTemporarilyUnavailable.WithWrap(err)
 	}
+	// Two requests raced for one code or token and this one lost.
+	if errors.Is(err, storage.ErrConflict) {
+		return fosite.ErrInvalidGrant.WithHint("The grant was used concurrently by another request.").WithWrap(err)
+	}
 	return fosite.ErrorToRFC6749Error(err)
 }
 

@@ -89,6 +89,7 @@ func startCluster() (*url.URL, error) {
 	if err := <-started; err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
+	removeWhenGone(dir, os.Getpid(), cmd.Process.Pid)
 
 	socket := filepath.Join(dir, ".s.PGSQL.5432")
 	deadline := time.Now().Add(30 * time.Second)
@@ -112,6 +113,21 @@ func startCluster() (*url.URL, error) {
 		Path:     "/postgres",
 		RawQuery: url.Values{"host": {dir}, "sslmode": {"disable"}}.Encode(),
 	}, nil
+}
+
+// removeWhenGone starts a detached watchdog that deletes dir (in /dev/shm it
+// holds memory) once both the test process and the postmaster have exited.
+// If the watchdog cannot run, removeStaleClusters of a later run cleans up.
+func removeWhenGone(dir string, owner, postmaster int) {
+	watchdog := exec.Command("/bin/sh", "-c",
+		`while kill -0 "$1" 2>/dev/null || kill -0 "$2" 2>/dev/null; do sleep 0.5; done; rm -rf "$3"`,
+		"watchdog", strconv.Itoa(owner), strconv.Itoa(postmaster), dir)
+	// Its own session, and no inherited stdout/stderr: go test waits for
+	// the test binary's output pipes to close.
+	watchdog.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if watchdog.Start() == nil {
+		go func() { _ = watchdog.Wait() }()
+	}
 }
 
 // findPostgresBin returns a directory holding both initdb and postgres:

@@ -5,8 +5,9 @@
 //
 // PostgresDSN finds a server in this order:
 //
-//  1. TEST_DATABASE_URL (postgres://...): each test gets CREATE DATABASE
-//     gh_<random> on that server, dropped (WITH FORCE) when the test ends.
+//  1. TEST_DATABASE_URL (postgres://..., a role with CREATEDB): each test
+//     gets CREATE DATABASE gh_<random> TEMPLATE template0 on that server,
+//     dropped (WITH FORCE, PostgreSQL 13+) when the test ends.
 //  2. A throwaway cluster started once per test process with the machine's
 //     initdb and postgres binaries (PATH, then /usr/lib/postgresql/*/bin),
 //     run as the postgres user when the tests run as root, listening only on
@@ -20,9 +21,10 @@
 // started as a direct child with a parent-death signal (SIGINT, PostgreSQL's
 // fast shutdown), forked from an OS thread that stays locked for the life of
 // the process. Whenever the test process ends — normally, by panic or by
-// SIGKILL — the kernel stops the cluster. Its directory is left behind and
-// removed by the next process that starts a cluster: a directory whose
-// owner.pid is no longer a live process is stale.
+// SIGKILL — the kernel stops the cluster. A detached shell watchdog then
+// deletes the cluster's directory; should it fail, the next process that
+// starts a cluster deletes every directory whose owner.pid is no longer a
+// live process.
 //
 // The package holds process-wide state (the server, behind a sync.Once) on
 // purpose: one cluster per test binary is what makes PostgreSQL tests cheap.
