@@ -95,6 +95,7 @@ type env struct {
 	// active is the instance the test server routes to: several instances
 	// share the database as they would behind a load balancer.
 	active atomic.Pointer[http.Handler]
+	opts   []func(*server.Config)
 }
 
 type backend struct {
@@ -127,9 +128,10 @@ func testPasswords() *credential.Passwords {
 	return credential.NewPasswords(credential.PasswordParams{Memory: 1024, Time: 1, Threads: 1}, 4, 2*time.Second)
 }
 
-func newEnv(t *testing.T, dsn string) *env {
+// newEnv starts Gatehouse on dsn; opts adjust its configuration.
+func newEnv(t *testing.T, dsn string, opts ...func(*server.Config)) *env {
 	t.Helper()
-	e := &env{t: t, dsn: dsn}
+	e := &env{t: t, dsn: dsn, opts: opts}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.issuer = "http://" + e.srv.Listener.Addr().String()
 	e.store = openStore(t, dsn)
@@ -203,7 +205,7 @@ func testLogger() *slog.Logger {
 
 func (e *env) newServer(km *keys.Manager, passwords *credential.Passwords) *server.Server {
 	e.t.Helper()
-	s, err := server.New(server.Config{
+	cfg := server.Config{
 		Issuer:               e.issuer,
 		Store:                e.store,
 		Keyring:              e.keyring,
@@ -211,7 +213,11 @@ func (e *env) newServer(km *keys.Manager, passwords *credential.Passwords) *serv
 		Passwords:            passwords,
 		Logger:               testLogger(),
 		AllowPrivateOutbound: true,
-	})
+	}
+	for _, opt := range e.opts {
+		opt(&cfg)
+	}
+	s, err := server.New(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}

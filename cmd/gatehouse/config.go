@@ -93,7 +93,7 @@ func (a *app) openStore(cmd *cobra.Command, checkSchema bool) (*sqlstore.Store, 
 	if err != nil {
 		return nil, err
 	}
-	store, err := openDatabase(cmd.Context(), a.dsn(cmd, dataDir), logger)
+	store, err := openDatabase(cmd.Context(), a.dsn(cmd, dataDir), sqlstore.Options{Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (a *app) openStore(cmd *cobra.Command, checkSchema bool) (*sqlstore.Store, 
 // and an empty database file readable only by its owner (SQLite gives its
 // -wal and -shm files the same mode). The DSN is never put in an error: it
 // may hold a password.
-func openDatabase(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.Store, error) {
+func openDatabase(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.Store, error) {
 	if path, ok := strings.CutPrefix(dsn, "sqlite://"); ok && path != "" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
@@ -129,7 +129,7 @@ func openDatabase(ctx context.Context, dsn string, logger *slog.Logger) (*sqlsto
 			return nil, fmt.Errorf("create database file: %w", err)
 		}
 	}
-	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: logger})
+	store, err := sqlstore.Open(ctx, dsn, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -32,6 +32,11 @@ const (
 	envTLSCert = "GATEHOUSE_TLS_CERT"
 	envTLSKey  = "GATEHOUSE_TLS_KEY"
 
+	envRefreshGrace = "GATEHOUSE_REFRESH_GRACE_PERIOD"
+	// maxRefreshGrace keeps the grace window short: within it a stolen
+	// refresh token can be used alongside the legitimate one.
+	maxRefreshGrace = time.Minute
+
 	defaultAddr    = ":8080"
 	defaultDevAddr = "127.0.0.1:8080"
 
@@ -65,6 +70,7 @@ their credentials with a ready authorization URL.`,
 	f.BoolVar(&dev, "dev", false, "development mode: http issuer on localhost, generated secret, demo client and user")
 	f.BoolVar(&noMigrate, "no-migrate", false, "do not apply migrations; refuse to start if some are pending")
 	addLifetimeFlags(f)
+	f.String("refresh-grace-period", "", "how long a rotated refresh token may be used again, for apps open in several tabs (env "+envRefreshGrace+", default 0s: never)")
 	return cmd
 }
 
@@ -75,6 +81,7 @@ type serveConfig struct {
 	dataDir, dsn    string
 	tlsCert, tlsKey string
 	lifetimes       server.Lifetimes
+	refreshGrace    time.Duration
 }
 
 func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig, error) {
@@ -102,6 +109,10 @@ func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig,
 	}
 	if c.lifetimes, err = a.lifetimes(cmd); err != nil {
 		return c, err
+	}
+	grace := a.setting(cmd, "refresh-grace-period", envRefreshGrace, "0s")
+	if c.refreshGrace, err = time.ParseDuration(grace); err != nil || c.refreshGrace < 0 || c.refreshGrace > maxRefreshGrace {
+		return c, fmt.Errorf("%s %q must be a duration from 0s to %s", envRefreshGrace, grace, maxRefreshGrace)
 	}
 	return c, nil
 }
@@ -176,7 +187,7 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		cfg.issuer = "http://localhost:" + port
 	}
 
-	store, err := openDatabase(ctx, cfg.dsn, logger)
+	store, err := openDatabase(ctx, cfg.dsn, sqlstore.Options{Logger: logger, RefreshGracePeriod: cfg.refreshGrace})
 	if err != nil {
 		return err
 	}

@@ -155,7 +155,10 @@ CREATE TABLE oauth2_refresh_tokens (
     session_data     BYTEA NOT NULL,
     active           BOOLEAN NOT NULL DEFAULT TRUE,
     expires_at       TIMESTAMPTZ,
-    access_signature TEXT NOT NULL DEFAULT ''
+    access_signature TEXT NOT NULL DEFAULT '',
+    -- rotated_at is when the token was used; within the refresh grace
+    -- period it may be used again (off by default).
+    rotated_at       TIMESTAMPTZ
 );
 CREATE INDEX oauth2_refresh_tokens_request_id_idx ON oauth2_refresh_tokens (request_id);
 CREATE INDEX oauth2_refresh_tokens_client_id_idx ON oauth2_refresh_tokens (client_id);

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
@@ -116,9 +117,29 @@ func (s *Store) GetRefreshTokenSession(ctx context.Context, signature string, se
 		return nil, err
 	}
 	if !active {
-		return req, fmt.Errorf("%s: %w", op, fosite.ErrInactiveToken)
+		inGrace, err := s.rotatedWithinGrace(ctx, digest(signature))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if !inGrace {
+			return req, fmt.Errorf("%s: %w", op, fosite.ErrInactiveToken)
+		}
 	}
 	return req, nil
+}
+
+// rotatedWithinGrace reports whether a refresh token was rotated (not
+// revoked) less than the grace period ago.
+func (s *Store) rotatedWithinGrace(ctx context.Context, key string) (bool, error) {
+	if s.grace <= 0 {
+		return false, nil
+	}
+	var row struct{ RotatedAt *time.Time }
+	err := s.conn(ctx).Table(tableRefreshTokens).Select("rotated_at").Where("signature = ?", key).Take(&row).Error
+	if err != nil {
+		return false, classify("read rotation time", err)
+	}
+	return row.RotatedAt != nil && s.now().Sub(*row.RotatedAt) <= s.grace, nil
 }
 
 // DeleteRefreshTokenSession deletes a refresh token.
@@ -130,19 +151,39 @@ func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string)
 // so that a reuse is recognized) and deletes the access tokens of its
 // request. The update is conditional: when another request rotated the token
 // first, it returns fosite.ErrSerializationFailure (and storage.ErrConflict).
+//
+// With a refresh grace period, a token rotated less than the period ago may
+// be rotated again (another tab of the same app), and only the access token
+// issued with the used refresh token is deleted, so that the tab that
+// rotated first keeps its new access token.
 func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
 	const op = "rotate refresh token"
+	key := digest(signature)
 	return s.inTx(ctx, func(ctx context.Context) error {
 		res := s.conn(ctx).Table(tableRefreshTokens).
-			Where("signature = ? AND request_id = ? AND active = ?", digest(signature), requestID, true).
-			Update("active", false)
+			Where("signature = ? AND request_id = ? AND active = ?", key, requestID, true).
+			Updates(map[string]any{"active": false, "rotated_at": s.now().UTC().Truncate(time.Microsecond)})
 		if res.Error != nil {
 			return classify(op, res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return fmt.Errorf("%s: %w: %w", op, storage.ErrConflict, fosite.ErrSerializationFailure)
+			inGrace, err := s.rotatedWithinGrace(ctx, key)
+			if err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			if !inGrace {
+				return fmt.Errorf("%s: %w: %w", op, storage.ErrConflict, fosite.ErrSerializationFailure)
+			}
 		}
-		err := s.conn(ctx).Table(tableAccessTokens).Where("request_id = ?", requestID).Delete(&requestModel{}).Error
+		if s.grace <= 0 {
+			err := s.conn(ctx).Table(tableAccessTokens).Where("request_id = ?", requestID).Delete(&requestModel{}).Error
+			return classify(op, err)
+		}
+		var row struct{ AccessSignature string }
+		if err := s.conn(ctx).Table(tableRefreshTokens).Select("access_signature").Where("signature = ?", key).Take(&row).Error; err != nil {
+			return classify(op, err)
+		}
+		err := s.conn(ctx).Table(tableAccessTokens).Where("signature = ?", row.AccessSignature).Delete(&requestModel{}).Error
 		return classify(op, err)
 	})
 }
@@ -151,9 +192,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature str
 // its rotations) inactive. Rows are kept so that a later use of any of them
 // still reads as reuse rather than as an unknown token.
 func (s *Store) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	// rotated_at is cleared too: a revoked token gets no grace period.
 	err := s.conn(ctx).Table(tableRefreshTokens).
-		Where("request_id = ? AND active = ?", requestID, true).
-		Update("active", false).Error
+		Where("request_id = ? AND (active = ? OR rotated_at IS NOT NULL)", requestID, true).
+		Updates(map[string]any{"active": false, "rotated_at": nil}).Error
 	return classify("revoke refresh tokens", err)
 }
 
@@ -176,13 +218,13 @@ func (s *Store) RevokeSubjectTokens(ctx context.Context, subject string) error {
 		if err := db.Table(tableAccessTokens).Where("subject = ?", subject).Delete(&requestModel{}).Error; err != nil {
 			return classify(op, err)
 		}
-		for _, table := range []string{tableRefreshTokens, tableAuthorizeCodes} {
-			err := db.Table(table).Where("subject = ? AND active = ?", subject, true).Update("active", false).Error
-			if err != nil {
-				return classify(op, err)
-			}
+		err := db.Table(tableRefreshTokens).Where("subject = ? AND (active = ? OR rotated_at IS NOT NULL)", subject, true).
+			Updates(map[string]any{"active": false, "rotated_at": nil}).Error
+		if err != nil {
+			return classify(op, err)
 		}
-		return nil
+		err = db.Table(tableAuthorizeCodes).Where("subject = ? AND active = ?", subject, true).Update("active", false).Error
+		return classify(op, err)
 	})
 }
 

@@ -38,6 +38,12 @@ type Options struct {
 	// BusyTimeout is how long a SQLite write waits for another process
 	// (the CLI) to release the database; default 10s.
 	BusyTimeout time.Duration
+	// RefreshGracePeriod lets a rotated refresh token be used again for
+	// this long (several browser tabs refreshing at once). Zero, the
+	// default, means a second use is always treated as reuse.
+	RefreshGracePeriod time.Duration
+	// Now is the clock of the grace period; nil means time.Now.
+	Now func() time.Time
 }
 
 // Store implements storage.Store on GORM.
@@ -46,6 +52,8 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect string
 	log     *slog.Logger
+	grace   time.Duration
+	now     func() time.Time
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -123,7 +131,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, log: logger}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, log: logger, grace: opts.RefreshGracePeriod, now: now}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
