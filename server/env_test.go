@@ -279,3 +279,25 @@ func randomString(n int) string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)[:n]
 }
+
+// role creates a role.
+func (e *env) role(spec manage.RoleSpec) {
+	e.t.Helper()
+	if _, err := e.manage.CreateRole(context.Background(), spec); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) grantUser(user, role string) {
+	e.t.Helper()
+	if _, err := e.manage.GrantUserRole(context.Background(), user, role); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) grantClient(clientID, role string) {
+	e.t.Helper()
+	if err := e.manage.GrantClientRole(context.Background(), clientID, role); err != nil {
+		e.t.Fatal(err)
+	}
+}

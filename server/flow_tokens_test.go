@@ -182,6 +182,10 @@ func TestIntrospectionRules(t *testing.T) {
 		owner, os := e.client(manage.ClientSpec{SkipConsent: true})
 		other, oths := e.client(manage.ClientSpec{SkipConsent: true})
 		resource, rs := e.client(manage.ClientSpec{GrantTypes: []string{"client_credentials"}, Scopes: []string{"gatehouse:introspect"}})
+		// Registering gatehouse:introspect is not enough: a role must carry it.
+		unprivileged, us := e.client(manage.ClientSpec{GrantTypes: []string{"client_credentials"}, Scopes: []string{"gatehouse:introspect"}})
+		e.role(manage.RoleSpec{Name: "resource-server", Scopes: []string{"gatehouse:introspect"}})
+		e.grantClient(resource.ID, "resource-server")
 		tok := e.rp(owner, os).fullLogin(newBrowser(t), person{"nina", pw, ""})
 
 		own := e.introspect(tok.AccessToken, owner.ID, os)
@@ -193,6 +197,9 @@ func TestIntrospectionRules(t *testing.T) {
 		}
 		if got := e.introspect(tok.AccessToken, resource.ID, rs); got["active"] != true {
 			t.Errorf("client with gatehouse:introspect: %v", got)
+		}
+		if got := e.introspect(tok.AccessToken, unprivileged.ID, us); got["active"] != false {
+			t.Errorf("client that registered gatehouse:introspect without a role: %v", got)
 		}
 		if got := e.introspect("not-a-token", owner.ID, os); got["active"] != false {
 			t.Errorf("garbage token: %v", got)
@@ -243,7 +250,17 @@ func TestClientCredentials(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		c, s := e.client(manage.ClientSpec{GrantTypes: []string{"client_credentials"}, Scopes: []string{"openid", "reports:read"}})
 		cfg := &clientCredentials{e: e, id: c.ID, secret: s}
-		tok, err := cfg.token("reports:read openid")
+		// Without a role the protected scope is not granted.
+		tok, err := cfg.token("reports:read")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tok.Extra("scope"); got != "" {
+			t.Errorf("scope without a role = %v", got)
+		}
+		e.role(manage.RoleSpec{Name: "reporting", Scopes: []string{"reports:read"}})
+		e.grantClient(c.ID, "reporting")
+		tok, err = cfg.token("reports:read openid")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,6 +22,7 @@ type Store interface {
 	AuthRequests
 	Consents
 	SigningKeys
+	Roles
 	OAuth
 	// Ping reports whether the database answers (ErrUnavailable if not).
 	Ping(ctx context.Context) error
@@ -99,6 +100,8 @@ type Consents interface {
 	FindConsent(ctx context.Context, userID, clientID string) (*Consent, error)
 	// SaveConsent creates or replaces the consent of (UserID, ClientID).
 	SaveConsent(ctx context.Context, c *Consent) error
+	// ListUserConsents returns the user's unexpired consents.
+	ListUserConsents(ctx context.Context, userID string) ([]*Consent, error)
 	DeleteConsent(ctx context.Context, userID, clientID string) error
 }
 

@@ -66,6 +66,7 @@ the command line wins over its variable. Run "gatehouse serve --dev" to try it.`
 		a.migrateCommand(),
 		a.clientsCommand(),
 		a.usersCommand(),
+		a.rolesCommand(),
 		a.keysCommand(),
 		a.versionCommand(),
 	)

@@ -29,6 +29,8 @@ func (a *app) usersCommand() *cobra.Command {
 		a.userActionCommand("disable", "Disable a user, end their sessions and revoke their tokens", "Disabled", (*manage.Service).DisableUser),
 		a.userActionCommand("enable", "Enable a disabled user", "Enabled", (*manage.Service).EnableUser),
 		a.userActionCommand("delete", "Delete a user, their sessions and their tokens", "Deleted", (*manage.Service).DeleteUser),
+		a.roleAssignmentCommand("grant ID|USERNAME ROLE", "Give a user a role", "user", grantUser),
+		a.roleAssignmentCommand("revoke ID|USERNAME ROLE", "Take a role from a user (their next refresh narrows their tokens)", "user", revokeUser),
 	)
 	return cmd
 }
@@ -36,6 +38,7 @@ func (a *app) usersCommand() *cobra.Command {
 func (a *app) usersCreateCommand() *cobra.Command {
 	var spec manage.UserSpec
 	var passwordStdin bool
+	var roles []string
 	cmd := &cobra.Command{
 		Use:     "create",
 		Short:   "Create a user; the password is read from stdin",
@@ -54,9 +57,19 @@ func (a *app) usersCreateCommand() *cobra.Command {
 				return err
 			}
 			defer closeStore()
+			for _, r := range roles {
+				if _, err := svc.GetRole(cmd.Context(), r); err != nil {
+					return err
+				}
+			}
 			u, err := svc.CreateUser(cmd.Context(), spec)
 			if err != nil {
 				return err
+			}
+			for _, r := range roles {
+				if _, err := svc.GrantUserRole(cmd.Context(), u.ID, r); err != nil {
+					return err
+				}
 			}
 			if a.json {
 				return a.printJSON(struct {
@@ -76,6 +89,7 @@ func (a *app) usersCreateCommand() *cobra.Command {
 	f.StringVar(&spec.Email, "email", "", "email address (required)")
 	f.StringVar(&spec.DisplayName, "display-name", "", "full name, the OpenID Connect name claim")
 	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from stdin (without it the user cannot sign in yet)")
+	f.StringArrayVar(&roles, "role", nil, "role to give the user (repeatable)")
 	return cmd
 }
 

@@ -177,13 +177,13 @@ func (s *Service) updateUser(ctx context.Context, idOrUsername string, fn func(*
 
 // forgetConsents removes the user's remembered consent for every client.
 func (s *Service) forgetConsents(ctx context.Context, userID string) error {
-	clients, err := s.store.ListClients(ctx)
+	consents, err := s.store.ListUserConsents(ctx, userID)
 	if err != nil {
-		return fmt.Errorf("list clients: %w", err)
+		return fmt.Errorf("list consents of user %q: %w", userID, err)
 	}
-	for _, c := range clients {
-		if err := s.store.DeleteConsent(ctx, userID, c.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("forget consent of user %q for client %q: %w", userID, c.ID, err)
+	for _, c := range consents {
+		if err := s.store.DeleteConsent(ctx, userID, c.ClientID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("forget consent of user %q for client %q: %w", userID, c.ClientID, err)
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/storage"
 )
 
@@ -164,9 +165,17 @@ func (p *Provider) dispatch(w http.ResponseWriter, r *http.Request, ar fosite.Au
 		return
 	}
 
+	if err := p.grantableScopes(r, &auth, ar.GetRequestedScopes()); err != nil {
+		if pending != nil {
+			p.finishPending(r, pending)
+		}
+		p.authorizeError(w, r, ar, err)
+		return
+	}
+
 	consented := pending != nil && pending.ConsentGiven
 	if !consented {
-		needed, err := p.consentNeeded(r, client, auth.user.ID, ar.GetRequestedScopes(), prompts)
+		needed, err := p.consentNeeded(r, client, auth.user.ID, auth.scopes, prompts)
 		if err != nil {
 			p.authorizeError(w, r, ar, err)
 			return
@@ -183,12 +192,31 @@ func (p *Provider) dispatch(w http.ResponseWriter, r *http.Request, ar fosite.Au
 	p.issueCode(w, r, ar, pending, auth)
 }
 
-// authentication is who is authorizing and how they proved it.
+// authentication is who is authorizing, how they proved it, and what they
+// may be granted.
 type authentication struct {
 	user     *storage.User
 	authTime time.Time
 	amr      []string
 	sid      string
+	// roles are the user's roles; scopes the requested scopes they allow.
+	roles  []*storage.Role
+	scopes []string
+}
+
+// grantableScopes decides which requested scopes the user's roles allow.
+// When none is left the authorization ends in access_denied.
+func (p *Provider) grantableScopes(r *http.Request, auth *authentication, requested []string) error {
+	roles, err := p.store.UserRoles(r.Context(), auth.user.ID)
+	if err != nil {
+		return err
+	}
+	granted, withheld := policy.UserScopes(requested, roles)
+	if len(granted) == 0 {
+		return fosite.ErrAccessDenied.WithHintf("The user may not be granted any of the requested scopes (%s).", strings.Join(withheld, " "))
+	}
+	auth.roles, auth.scopes = roles, granted
+	return nil
 }
 
 // activeUser loads a session's user; nil when deleted or disabled.
@@ -286,7 +314,7 @@ func (p *Provider) sendTo(w http.ResponseWriter, r *http.Request, ar fosite.Auth
 // the client with the code and `iss` (RFC 9207).
 func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, pending *storage.AuthRequest, auth authentication) {
 	ctx := r.Context()
-	for _, s := range ar.GetRequestedScopes() {
+	for _, s := range auth.scopes {
 		ar.GrantScope(s)
 	}
 	for _, a := range ar.GetRequestedAudience() {
@@ -322,6 +350,7 @@ func (p *Provider) userSession(ar fosite.AuthorizeRequester, auth authentication
 	client := ar.GetClient().(*storage.Client)
 	extra := userClaims(auth.user, ar.GetGrantedScopes())
 	extra["sid"] = auth.sid
+	extra["roles"] = policy.RoleNames(auth.roles, ar.GetGrantedScopes())
 	alg := client.IDTokenSigningAlg
 	if alg == "" {
 		alg = "RS256"

@@ -128,3 +128,15 @@ func writeJSONError(w http.ResponseWriter, status int, rfc *fosite.RFC6749Error)
 	}
 	_ = json.NewEncoder(w).Encode(body)
 }
+
+// writeStorageError answers a JSON endpoint whose storage failed: 503 with
+// Retry-After for an outage, 500 otherwise (logged once here).
+func (p *Provider) writeStorageError(w http.ResponseWriter, r *http.Request, msg string, err error) {
+	rfc := rfcError(err)
+	p.logError(r, msg, rfc)
+	if unavailable(err) {
+		writeJSONError(w, http.StatusServiceUnavailable, rfc)
+		return
+	}
+	writeJSONError(w, http.StatusInternalServerError, fosite.ErrServerError)
+}

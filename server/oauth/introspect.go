@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/ory/fosite"
+
+	"github.com/gatehouse/gatehouse/server/policy"
 )
 
 // IntrospectScope lets a client introspect tokens of other clients.
@@ -60,9 +62,16 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 		writeIntrospection(w, map[string]any{"active": false})
 		return
 	}
-	if req.GetClient().GetID() != caller.GetID() && !caller.GetScopes().Has(IntrospectScope) {
-		writeIntrospection(w, map[string]any{"active": false})
-		return
+	if req.GetClient().GetID() != caller.GetID() {
+		allowed, err := p.mayIntrospectOthers(r, caller)
+		if err != nil {
+			p.writeStorageError(w, r, "introspection: load client roles", err)
+			return
+		}
+		if !allowed {
+			writeIntrospection(w, map[string]any{"active": false})
+			return
+		}
 	}
 	resp := map[string]any{
 		"active":    true,
@@ -77,6 +86,9 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 	if name := sess.GetUsername(); name != "" {
 		resp["username"] = name
 	}
+	if roles := sessionRoles(sess); roles != nil {
+		resp["roles"] = roles
+	}
 	if aud := req.GetGrantedAudience(); len(aud) > 0 {
 		resp["aud"] = aud
 	}
@@ -89,6 +101,20 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 		resp["token_type"] = "refresh_token"
 	}
 	writeIntrospection(w, resp)
+}
+
+// mayIntrospectOthers reports whether caller may receive gatehouse:introspect:
+// it registered the scope and one of its roles carries it.
+func (p *Provider) mayIntrospectOthers(r *http.Request, caller fosite.Client) (bool, error) {
+	if !caller.GetScopes().Has(IntrospectScope) {
+		return false, nil
+	}
+	roles, err := p.store.ClientRoles(r.Context(), caller.GetID())
+	if err != nil {
+		return false, err
+	}
+	granted, _ := policy.ClientScopes([]string{IntrospectScope}, roles)
+	return len(granted) == 1, nil
 }
 
 func writeIntrospection(w http.ResponseWriter, body map[string]any) {

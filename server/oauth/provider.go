@@ -148,7 +148,8 @@ func NewProvider(cfg Config) (*Provider, error) {
 		Config:                 fc,
 	}
 	base.TokenEndpointHandlers.Append(refresh)
-	base.TokenEndpointHandlers.Append(&refreshAbsoluteLimit{limit: cfg.Lifetimes.RefreshAbsolute, now: cfg.Now})
+	// After fosite's refresh handler: it re-checks the grant that one loaded.
+	base.TokenEndpointHandlers.Append(&refreshPolicy{store: store, limit: cfg.Lifetimes.RefreshAbsolute, now: cfg.Now})
 
 	oidcExplicit := &openid.OpenIDConnectExplicitHandler{
 		OpenIDConnectRequestStorage:   store,

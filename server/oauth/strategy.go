@@ -10,6 +10,7 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/gatehouse/gatehouse/storage"
@@ -72,6 +73,9 @@ func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, req fosite.Requ
 		"exp":       exp.Unix(),
 		"jti":       base64.RawURLEncoding.EncodeToString(jti),
 	}
+	if roles := sessionRoles(sess); roles != nil {
+		claims["roles"] = roles
+	}
 	header := &jwt.Headers{Extra: map[string]interface{}{"typ": "at+jwt"}}
 	token, sig, err := s.signer.Generate(ctx, claims, header)
 	if err != nil {
@@ -90,6 +94,15 @@ func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, req fosite.Requ
 	}
 	if err := t.Claims.Valid(); err != nil {
 		return fosite.ErrTokenExpired.WithWrap(err)
+	}
+	return nil
+}
+
+// sessionRoles returns the roles claim a grant carries (set when the grant
+// was made and rewritten at every refresh), or nil.
+func sessionRoles(sess fosite.Session) any {
+	if o, ok := sess.(*openid.DefaultSession); ok && o.Claims != nil {
+		return o.Claims.Extra["roles"]
 	}
 	return nil
 }

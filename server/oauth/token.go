@@ -2,18 +2,17 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
-)
 
-// userOnlyScopes make sense only with a user and are never granted to the
-// client credentials grant.
-var userOnlyScopes = []string{"openid", "profile", "email", "offline_access"}
+	"github.com/gatehouse/gatehouse/server/policy"
+	"github.com/gatehouse/gatehouse/storage"
+)
 
 func newSession() *openid.DefaultSession {
 	return &openid.DefaultSession{Claims: &jwt.IDTokenClaims{}, Headers: &jwt.Headers{}}
@@ -31,17 +30,10 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.GetGrantTypes().ExactOne("client_credentials") {
-		client := req.GetClient()
-		for _, s := range req.GetRequestedScopes() {
-			if !slices.Contains(userOnlyScopes, s) {
-				req.GrantScope(s)
-			}
+		if err := p.grantClientCredentials(ctx, req, sess); err != nil {
+			p.writeAccessError(w, r, req, err)
+			return
 		}
-		for _, a := range req.GetRequestedAudience() {
-			req.GrantAudience(a)
-		}
-		sess.Subject = client.GetID()
-		sess.Claims.Subject = client.GetID()
 	}
 	resp, err := p.fosite.NewAccessResponse(ctx, req)
 	if err != nil {
@@ -55,34 +47,82 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	p.fosite.WriteAccessResponse(ctx, w, req, resp)
 }
 
-// refreshAbsoluteLimit refuses refresh tokens of a login older than the
-// absolute limit: fosite slides the refresh expiry on every rotation, so the
-// absolute bound is enforced here, from the original auth_time.
-type refreshAbsoluteLimit struct {
+// grantClientCredentials grants a client the requested scopes its own roles
+// carry (never user-only scopes) and the requested audiences.
+func (p *Provider) grantClientCredentials(ctx context.Context, req fosite.AccessRequester, sess *openid.DefaultSession) error {
+	client := req.GetClient()
+	roles, err := p.store.ClientRoles(ctx, client.GetID())
+	if err != nil {
+		return err
+	}
+	granted, _ := policy.ClientScopes(req.GetRequestedScopes(), roles)
+	for _, s := range granted {
+		req.GrantScope(s)
+	}
+	for _, a := range req.GetRequestedAudience() {
+		req.GrantAudience(a)
+	}
+	sess.Subject = client.GetID()
+	sess.Claims.Subject = client.GetID()
+	sess.Claims.Extra = map[string]interface{}{"roles": policy.RoleNames(roles, granted)}
+	return nil
+}
+
+// refreshPolicy re-evaluates a refresh grant against the current state of
+// the user before tokens are minted. fosite runs every handler's Handle
+// before any Populate, so registered after fosite's refresh handler it sees
+// the original grant and can still change it:
+//   - the absolute lifetime: fosite slides the refresh expiry on every
+//     rotation, so the bound from the original login is enforced here;
+//   - a deleted or disabled user fails with invalid_grant;
+//   - the granted scopes narrow to what the user's current roles allow, and
+//     the roles and profile claims are rewritten.
+type refreshPolicy struct {
+	store storage.Store
 	limit time.Duration
 	now   func() time.Time
 }
 
-func (h *refreshAbsoluteLimit) HandleTokenEndpointRequest(_ context.Context, req fosite.AccessRequester) error {
-	sess, ok := req.GetSession().(openid.Session)
-	if !ok || sess.IDTokenClaims() == nil {
-		return nil
+func (h *refreshPolicy) HandleTokenEndpointRequest(ctx context.Context, req fosite.AccessRequester) error {
+	sess, ok := req.GetSession().(*openid.DefaultSession)
+	if !ok || sess.Claims == nil {
+		return fosite.ErrServerError.WithDebug("refresh: unexpected session type")
 	}
-	authTime := sess.IDTokenClaims().AuthTime
-	if !authTime.IsZero() && h.now().After(authTime.Add(h.limit)) {
+	if at := sess.Claims.AuthTime; !at.IsZero() && h.now().After(at.Add(h.limit)) {
 		return fosite.ErrInvalidGrant.WithHint("The refresh token has reached its maximum lifetime; the user must sign in again.")
 	}
+	user, err := h.store.FindUser(ctx, sess.GetSubject())
+	if errors.Is(err, storage.ErrNotFound) || err == nil && user.Disabled {
+		return fosite.ErrInvalidGrant.WithHint("The user account no longer exists or is disabled.")
+	}
+	if err != nil {
+		return err
+	}
+	roles, err := h.store.UserRoles(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	granted, _ := policy.UserScopes(req.GetGrantedScopes(), roles)
+	ar, ok := req.(*fosite.AccessRequest)
+	if !ok {
+		return fosite.ErrServerError.WithDebug("refresh: unexpected request type")
+	}
+	ar.GrantedScope = granted
+	extra := userClaims(user, ar.GrantedScope)
+	extra["sid"] = sess.Claims.Extra["sid"]
+	extra["roles"] = policy.RoleNames(roles, granted)
+	sess.Claims.Extra = extra
 	return nil
 }
 
-func (h *refreshAbsoluteLimit) PopulateTokenEndpointResponse(context.Context, fosite.AccessRequester, fosite.AccessResponder) error {
+func (h *refreshPolicy) PopulateTokenEndpointResponse(context.Context, fosite.AccessRequester, fosite.AccessResponder) error {
 	return nil
 }
 
-func (h *refreshAbsoluteLimit) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool {
+func (h *refreshPolicy) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool {
 	return false
 }
 
-func (h *refreshAbsoluteLimit) CanHandleTokenEndpointRequest(_ context.Context, req fosite.AccessRequester) bool {
+func (h *refreshPolicy) CanHandleTokenEndpointRequest(_ context.Context, req fosite.AccessRequester) bool {
 	return req.GetGrantTypes().ExactOne("refresh_token")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/storage"
 )
 
@@ -53,20 +54,21 @@ func (p *Provider) UserInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	user, err := p.store.FindUser(ctx, sess.GetSubject())
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		if unavailable(err) {
-			writeJSONError(w, http.StatusServiceUnavailable, rfcError(err))
-			return
-		}
-		p.cfg.Logger.ErrorContext(ctx, "userinfo: load user", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, fosite.ErrServerError)
+		p.writeStorageError(w, r, "userinfo: load user", err)
 		return
 	}
 	if user == nil || user.Disabled {
 		bearerError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid or expired.")
 		return
 	}
+	roles, err := p.store.UserRoles(ctx, user.ID)
+	if err != nil {
+		p.writeStorageError(w, r, "userinfo: load roles", err)
+		return
+	}
 	claims := userClaims(user, req.GetGrantedScopes())
 	claims["sub"] = user.ID
+	claims["roles"] = policy.RoleNames(roles, req.GetGrantedScopes())
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(claims)

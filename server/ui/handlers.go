@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/server/session"
 	"github.com/gatehouse/gatehouse/storage"
 )
@@ -240,15 +241,30 @@ func requestedScopes(ar *storage.AuthRequest) []string {
 	return strings.Fields(q.Get("scope"))
 }
 
+// grantable splits the request's scopes into those the user's roles allow
+// (the only ones consent is asked and remembered for) and those withheld.
+func (h *Handlers) grantable(ctx context.Context, ar *storage.AuthRequest) (granted, withheld []string, err error) {
+	roles, err := h.cfg.Store.UserRoles(ctx, ar.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	granted, withheld = policy.UserScopes(requestedScopes(ar), roles)
+	return granted, withheld, nil
+}
+
 // ConsentPage asks the user to allow the client the requested scopes.
 func (h *Handlers) ConsentPage(w http.ResponseWriter, r *http.Request) {
 	ar, user, ok := h.consentRequest(w, r)
 	if !ok {
 		return
 	}
-	scopes := requestedScopes(ar)
-	described := make([]ScopeDescription, 0, len(scopes))
-	for _, s := range scopes {
+	granted, withheld, err := h.grantable(r.Context(), ar)
+	if err != nil {
+		h.storageFailure(w, r, err)
+		return
+	}
+	described := make([]ScopeDescription, 0, len(granted))
+	for _, s := range granted {
 		described = append(described, DescribeScope(s))
 	}
 	h.cfg.Pages.render(w, r, http.StatusOK, "consent", map[string]any{
@@ -256,6 +272,7 @@ func (h *Handlers) ConsentPage(w http.ResponseWriter, r *http.Request) {
 		"ClientName": h.clientName(r.Context(), ar.ClientID),
 		"Username":   user.Username,
 		"Scopes":     described,
+		"Withheld":   withheld,
 	})
 }
 
@@ -280,7 +297,11 @@ func (h *Handlers) Consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.cfg.Now().UTC()
-	scopes := requestedScopes(ar)
+	scopes, _, err := h.grantable(ctx, ar)
+	if err != nil {
+		h.storageFailure(w, r, err)
+		return
+	}
 	prev, err := h.cfg.Store.FindConsent(ctx, ar.UserID, ar.ClientID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		h.storageFailure(w, r, err)

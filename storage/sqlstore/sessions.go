@@ -196,13 +196,33 @@ func (s *Store) FindConsent(ctx context.Context, userID, clientID string) (*stor
 	if err != nil {
 		return nil, classify("find consent", err)
 	}
+	return m.record(), nil
+}
+
+func (m *consentModel) record() *storage.Consent {
 	return &storage.Consent{
 		UserID:    m.UserID,
 		ClientID:  m.ClientID,
 		Scopes:    m.Scopes,
 		GrantedAt: m.GrantedAt.UTC(),
 		ExpiresAt: timeOf(m.ExpiresAt),
-	}, nil
+	}
+}
+
+// ListUserConsents returns the user's unexpired consents.
+func (s *Store) ListUserConsents(ctx context.Context, userID string) ([]*storage.Consent, error) {
+	var ms []consentModel
+	err := s.conn(ctx).
+		Where("user_id = ? AND (expires_at IS NULL OR expires_at > ?)", userID, utc(time.Now())).
+		Order("client_id").Find(&ms).Error
+	if err != nil {
+		return nil, classify("list consents", err)
+	}
+	out := make([]*storage.Consent, len(ms))
+	for i := range ms {
+		out[i] = ms[i].record()
+	}
+	return out, nil
 }
 
 // SaveConsent creates or replaces the consent of (UserID, ClientID).

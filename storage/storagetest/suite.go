@@ -45,6 +45,9 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"UTCRoundTrip", testUTCRoundTrip},
 		{"DeleteExpired", testDeleteExpired},
 		{"Ping", testPing},
+		{"Roles", testRoles},
+		{"RoleAssignments", testRoleAssignments},
+		{"ListUserConsents", testListUserConsents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
