@@ -140,8 +140,19 @@ func (a *app) usersGetCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			roles, err := svc.UserRoles(cmd.Context(), u.ID)
+			if err != nil {
+				return err
+			}
+			names := make([]string, len(roles))
+			for i, r := range roles {
+				names[i] = r.Name
+			}
 			if a.json {
-				return a.printJSON(newUserJSON(u))
+				return a.printJSON(struct {
+					userJSON
+					Roles []string `json:"roles"`
+				}{newUserJSON(u), names})
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 1, ' ', 0)
 			for _, row := range [][2]string{
@@ -152,6 +163,7 @@ func (a *app) usersGetCommand() *cobra.Command {
 				{"display_name", u.DisplayName},
 				{"status", userStatus(u)},
 				{"has_password", fmt.Sprint(u.PasswordHash != "")},
+				{"roles", strings.Join(names, " ")},
 				{"created_at", u.CreatedAt.Format(time.RFC3339)},
 			} {
 				fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
