@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/logout"
 	"github.com/gatehouse/gatehouse/server/oauth"
+	"github.com/gatehouse/gatehouse/server/outbound"
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/server/session"
 	"github.com/gatehouse/gatehouse/server/ui"
@@ -69,14 +71,24 @@ func New(cfg Config) (*Server, error) {
 		Pending:  lt.PendingLogin,
 		Now:      cfg.Now,
 	})
+	notifier := logout.New(logout.Config{
+		Issuer:   cfg.Issuer,
+		Clients:  cfg.Store,
+		Sessions: cfg.Store,
+		Signer:   cfg.Keys.Signer(),
+		HTTP:     outbound.NewClient(cfg.AllowPrivateOutbound),
+		Logger:   cfg.Logger,
+	})
 	provider, err := oauth.NewProvider(oauth.Config{
-		Issuer:       cfg.Issuer,
-		Store:        cfg.Store,
-		TokenSecrets: cfg.Keyring.Keys(secret.PurposeTokenHMAC),
-		Signer:       cfg.Keys.Signer(),
-		SecretHasher: credential.NewSecretHasher(cfg.Keyring.Digester(secret.PurposeClientSecret)),
-		Sessions:     sessions,
-		Pages:        pages,
+		Issuer:          cfg.Issuer,
+		Store:           cfg.Store,
+		TokenSecrets:    cfg.Keyring.Keys(secret.PurposeTokenHMAC),
+		Signer:          cfg.Keys.Signer(),
+		SecretHasher:    credential.NewSecretHasher(cfg.Keyring.Digester(secret.PurposeClientSecret)),
+		Sessions:        sessions,
+		Pages:           pages,
+		Logout:          notifier,
+		SessionLifetime: lt.SessionAbsolute,
 		Lifetimes: oauth.Lifetimes{
 			AuthorizeCode:   lt.AuthorizeCode,
 			AccessToken:     lt.AccessToken,
@@ -135,8 +147,10 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("POST "+loginPath, post(pageHandlers.Login))
 	mux.Handle("GET "+consentPath, page(pageHandlers.ConsentPage))
 	mux.Handle("POST "+consentPath, post(pageHandlers.Consent))
-	mux.Handle("GET "+logoutPath, page(pageHandlers.LogoutPage))
-	mux.Handle("POST "+logoutPath, post(pageHandlers.Logout))
+	// The end-session endpoint takes cross-site requests from clients; it
+	// does its own cross-origin check (a cross-site POST is replayed as GET).
+	mux.Handle("GET "+logoutPath, page(provider.EndSession))
+	mux.Handle("POST "+logoutPath, page(provider.EndSession))
 
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })

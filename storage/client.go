@@ -44,10 +44,15 @@ type Client struct {
 	// TokenEndpointAuthSigningAlg is the alg of private_key_jwt assertions (RS256 or ES256).
 	TokenEndpointAuthSigningAlg string
 	SkipConsent                 bool
-	IDTokenSigningAlg           string
-	AccessTokenFormat           string
-	CreatedAt                   time.Time
-	UpdatedAt                   time.Time
+	// RequireMFA makes the second factor mandatory for every authorization.
+	RequireMFA bool
+	// BackchannelLogoutURI receives logout tokens (OpenID Connect
+	// Back-Channel Logout 1.0); empty means none.
+	BackchannelLogoutURI string
+	IDTokenSigningAlg    string
+	AccessTokenFormat    string
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 var _ fosite.OpenIDConnectClient = (*Client)(nil)

@@ -14,8 +14,10 @@ type User struct {
 	// PasswordHash is an argon2id PHC string; empty means no password login.
 	PasswordHash string
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// RequireMFA makes the second factor mandatory at every login.
+	RequireMFA bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // BrowserSession is a signed-in browser (single sign-on). ID is a digest of

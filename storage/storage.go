@@ -23,6 +23,9 @@ type Store interface {
 	Consents
 	SigningKeys
 	Roles
+	SessionClients
+	SecondFactors
+	Recovery
 	OAuth
 	// Ping reports whether the database answers (ErrUnavailable if not).
 	Ping(ctx context.Context) error

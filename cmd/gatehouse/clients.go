@@ -68,6 +68,7 @@ func (a *app) clientsCreateCommand() *cobra.Command {
 	f.StringVar(&spec.Name, "name", "", "client name, shown on the consent page (required)")
 	f.StringArrayVar(&spec.RedirectURIs, "redirect-uri", nil, "redirect URI, https or http on a loopback host (repeatable)")
 	f.StringArrayVar(&spec.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable)")
+	f.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "URI that receives back-channel logout tokens (OpenID Connect Back-Channel Logout)")
 	f.StringArrayVar(&spec.GrantTypes, "grant-type", nil, "authorization_code, refresh_token or client_credentials (repeatable; default authorization_code and refresh_token)")
 	f.StringArrayVar(&spec.Scopes, "scope", nil, `space-separated scopes the client may request (default "openid profile email offline_access")`)
 	f.BoolVar(&spec.Public, "public", false, "a public client (SPA or native app): no secret, PKCE required")

@@ -33,6 +33,9 @@ const (
 	envTLSKey  = "GATEHOUSE_TLS_KEY"
 
 	envRefreshGrace = "GATEHOUSE_REFRESH_GRACE_PERIOD"
+	// envAllowPrivateBackchannel lets outbound requests (back-channel
+	// logout, jwks_uri) reach loopback and private addresses over http.
+	envAllowPrivateBackchannel = "GATEHOUSE_ALLOW_PRIVATE_BACKCHANNEL"
 	// maxRefreshGrace keeps the grace window short: within it a stolen
 	// refresh token can be used alongside the legitimate one.
 	maxRefreshGrace = time.Minute
@@ -70,6 +73,7 @@ their credentials with a ready authorization URL.`,
 	f.BoolVar(&dev, "dev", false, "development mode: http issuer on localhost, generated secret, demo client and user")
 	f.BoolVar(&noMigrate, "no-migrate", false, "do not apply migrations; refuse to start if some are pending")
 	addLifetimeFlags(f)
+	f.Bool("allow-private-backchannel", false, "let back-channel logout and jwks_uri requests reach loopback and private addresses over http (env "+envAllowPrivateBackchannel+"=true; implied by --dev)")
 	f.String("refresh-grace-period", "", "how long a rotated refresh token may be used again, for apps open in several tabs (env "+envRefreshGrace+", default 0s: never)")
 	return cmd
 }
@@ -82,6 +86,7 @@ type serveConfig struct {
 	tlsCert, tlsKey string
 	lifetimes       server.Lifetimes
 	refreshGrace    time.Duration
+	allowPrivate    bool
 }
 
 func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig, error) {
@@ -110,6 +115,7 @@ func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig,
 	if c.lifetimes, err = a.lifetimes(cmd); err != nil {
 		return c, err
 	}
+	c.allowPrivate = dev || a.setting(cmd, "allow-private-backchannel", envAllowPrivateBackchannel, "false") == "true"
 	grace := a.setting(cmd, "refresh-grace-period", envRefreshGrace, "0s")
 	if c.refreshGrace, err = time.ParseDuration(grace); err != nil || c.refreshGrace < 0 || c.refreshGrace > maxRefreshGrace {
 		return c, fmt.Errorf("%s %q must be a duration from 0s to %s", envRefreshGrace, grace, maxRefreshGrace)
@@ -211,7 +217,7 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		Logger:    logger,
 		Lifetimes: cfg.lifetimes,
 		// Dev mode talks to jwks_uri endpoints on this machine.
-		AllowPrivateOutbound: cfg.dev,
+		AllowPrivateOutbound: cfg.allowPrivate,
 	})
 	if err != nil {
 		return fmt.Errorf("build server: %w", err)

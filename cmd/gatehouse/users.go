@@ -29,6 +29,7 @@ func (a *app) usersCommand() *cobra.Command {
 		a.userActionCommand("disable", "Disable a user, end their sessions and revoke their tokens", "Disabled", (*manage.Service).DisableUser),
 		a.userActionCommand("enable", "Enable a disabled user", "Enabled", (*manage.Service).EnableUser),
 		a.userActionCommand("delete", "Delete a user, their sessions and their tokens", "Deleted", (*manage.Service).DeleteUser),
+		a.usersSignOutCommand(),
 		a.roleAssignmentCommand("grant ID|USERNAME ROLE", "Give a user a role", "user", grantUser),
 		a.roleAssignmentCommand("revoke ID|USERNAME ROLE", "Take a role from a user (their next refresh narrows their tokens)", "user", revokeUser),
 	)
@@ -187,7 +188,7 @@ func (a *app) usersSetPasswordCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			svc, closeStore, err := a.manageService(cmd, false)
+			svc, closeStore, err := a.sessionEndingService(cmd)
 			if err != nil {
 				return err
 			}
@@ -211,7 +212,7 @@ func (a *app) userActionCommand(name, short, done string, action func(*manage.Se
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
+			svc, closeStore, err := a.sessionEndingService(cmd)
 			if err != nil {
 				return err
 			}

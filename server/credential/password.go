@@ -59,13 +59,16 @@ var (
 	ErrPasswordTooLong = fmt.Errorf("the password must be at most %d bytes long", maxPasswordLength)
 )
 
-// ValidatePassword checks the length policy for a new password (10 to 1024 bytes).
+// ValidatePassword checks the policy for a new password: 10 to 1024 bytes,
+// and not one of the most common passwords (IsCommonPassword).
 func ValidatePassword(pw string) error {
 	switch {
 	case len(pw) < minPasswordLength:
 		return ErrPasswordTooShort
 	case len(pw) > maxPasswordLength:
 		return ErrPasswordTooLong
+	case IsCommonPassword(pw):
+		return ErrPasswordCommon
 	}
 	return nil
 }

@@ -202,7 +202,9 @@ func TestValidatePassword(t *testing.T) {
 	}{
 		{"empty", "", ErrPasswordTooShort},
 		{"9 bytes", "123456789", ErrPasswordTooShort},
-		{"10 bytes", "1234567890", nil},
+		{"10 bytes", "k3#vQ9!mzT", nil},
+		{"common", "1234567890", ErrPasswordCommon},
+		{"common, other case", "PassWord123", ErrPasswordCommon},
 		{"4 characters, 16 bytes", "😀😀😀😀", nil},
 		{"1024 bytes", strings.Repeat("a", 1024), nil},
 		{"1025 bytes", strings.Repeat("a", 1025), ErrPasswordTooLong},

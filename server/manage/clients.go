@@ -67,6 +67,9 @@ type ClientSpec struct {
 	// AccessTokenFormat is opaque (default) or jwt.
 	AccessTokenFormat string
 	Audience          []string
+	// BackchannelLogoutURI receives logout tokens when a session of the
+	// client ends (https, or http on a loopback host).
+	BackchannelLogoutURI string
 }
 
 // CreateClient validates spec, registers the client and returns it with its
@@ -171,6 +174,14 @@ func (s *Service) clientFromSpec(spec ClientSpec) (*storage.Client, error) {
 	}
 	if c.PostLogoutRedirectURIs, err = redirectURIs("post_logout_redirect_uris", spec.PostLogoutRedirectURIs); err != nil {
 		return nil, err
+	}
+	if spec.BackchannelLogoutURI != "" {
+		// Same rules as redirect URIs; the outbound client also refuses
+		// private addresses at send time unless --allow-private-backchannel.
+		if err := checkRedirectURI("backchannel_logout_uri", spec.BackchannelLogoutURI); err != nil {
+			return nil, err
+		}
+		c.BackchannelLogoutURI = spec.BackchannelLogoutURI
 	}
 	if c.Scopes, err = scopes(spec.Scopes); err != nil {
 		return nil, err

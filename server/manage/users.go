@@ -103,8 +103,8 @@ func (s *Service) SetPassword(ctx context.Context, idOrUsername, password string
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteUserBrowserSessions(ctx, u.ID); err != nil {
-		return nil, fmt.Errorf("end sessions of user %q: %w", u.ID, err)
+	if err := s.endSessions(ctx, u.ID); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
@@ -116,8 +116,8 @@ func (s *Service) DisableUser(ctx context.Context, idOrUsername string) (*storag
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteUserBrowserSessions(ctx, u.ID); err != nil {
-		return nil, fmt.Errorf("end sessions of user %q: %w", u.ID, err)
+	if err := s.endSessions(ctx, u.ID); err != nil {
+		return nil, err
 	}
 	if err := s.store.RevokeSubjectTokens(ctx, u.ID); err != nil {
 		return nil, fmt.Errorf("revoke tokens of user %q: %w", u.ID, err)
@@ -140,6 +140,9 @@ func (s *Service) DeleteUser(ctx context.Context, idOrUsername string) (*storage
 	if err != nil {
 		return nil, err
 	}
+	if err := s.endSessions(ctx, u.ID); err != nil {
+		return nil, err
+	}
 	// Revoke first: should the delete fail halfway, the tokens are dead anyway.
 	if err := s.store.RevokeSubjectTokens(ctx, u.ID); err != nil {
 		return nil, fmt.Errorf("revoke tokens of user %q: %w", u.ID, err)
@@ -152,6 +155,36 @@ func (s *Service) DeleteUser(ctx context.Context, idOrUsername string) (*storage
 		return nil, fmt.Errorf("delete user %q: %w", u.ID, err)
 	}
 	return u, nil
+}
+
+// SignOutUser signs a user out everywhere: every browser session ends (their
+// clients get back-channel logout tokens) and every access and refresh token
+// issued to the user is revoked.
+func (s *Service) SignOutUser(ctx context.Context, idOrUsername string) (*storage.User, error) {
+	u, err := s.GetUser(ctx, idOrUsername)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.endSessions(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	if err := s.store.RevokeSubjectTokens(ctx, u.ID); err != nil {
+		return nil, fmt.Errorf("revoke tokens of user %q: %w", u.ID, err)
+	}
+	return u, nil
+}
+
+// endSessions ends every browser session of a user, telling their clients.
+func (s *Service) endSessions(ctx context.Context, userID string) error {
+	if s.logout != nil {
+		if err := s.logout.EndUserSessions(ctx, userID); err != nil {
+			return fmt.Errorf("back-channel logout of user %q: %w", userID, err)
+		}
+	}
+	if err := s.store.DeleteUserBrowserSessions(ctx, userID); err != nil {
+		return fmt.Errorf("end sessions of user %q: %w", userID, err)
+	}
+	return nil
 }
 
 func (s *Service) updateUser(ctx context.Context, idOrUsername string, fn func(*storage.User)) (*storage.User, error) {

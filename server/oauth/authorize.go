@@ -326,6 +326,11 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.A
 		p.authorizeError(w, r, ar, err)
 		return
 	}
+	// Remembered so that ending the session can notify this client.
+	if err := p.store.RecordSessionClient(ctx, auth.sid, auth.user.ID, ar.GetClient().GetID(), p.cfg.Now().Add(p.cfg.SessionLifetime)); err != nil {
+		p.authorizeError(w, r, ar, err)
+		return
+	}
 	resp.AddParameter("iss", p.cfg.Issuer)
 	if ar.GetState() == "" {
 		resp.GetParameters().Del("state")

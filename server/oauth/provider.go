@@ -31,6 +31,13 @@ type ErrorPages interface {
 	Error(w http.ResponseWriter, r *http.Request, status int, title, message string)
 	Unavailable(w http.ResponseWriter, r *http.Request)
 	Internal(w http.ResponseWriter, r *http.Request, err error)
+	LogoutConfirm(w http.ResponseWriter, r *http.Request, username string, hidden map[string]string)
+	SignedOut(w http.ResponseWriter, r *http.Request)
+}
+
+// SessionEnder tells the clients of an ending browser session (back-channel logout).
+type SessionEnder interface {
+	EndSession(ctx context.Context, userID, sid string) error
 }
 
 // Config wires a Provider.
@@ -43,7 +50,10 @@ type Config struct {
 	SecretHasher *credential.SecretHasher
 	Sessions     *session.Manager
 	Pages        ErrorPages
+	Logout       SessionEnder
 	Lifetimes    Lifetimes
+	// SessionLifetime is the absolute lifetime of a browser session.
+	SessionLifetime time.Duration
 	// AllowPrivateOutbound lets jwks_uri fetches reach private addresses (dev, tests).
 	AllowPrivateOutbound bool
 	// Debug sends fosite's debug messages to clients (dev mode only).

@@ -51,3 +51,16 @@ func mac(dst, key, data []byte) []byte {
 	h.Write(data)
 	return h.Sum(dst)
 }
+
+// Candidates returns the digest of data under every key of the ring, the
+// current key first: the values a digest stored before a rotation of the
+// system secret may have, for looking a record up by its digest.
+func (d *Digester) Candidates(data []byte) [][]byte {
+	out := make([][]byte, len(d.keys))
+	for i, k := range d.keys {
+		digest := make([]byte, versionLength, DigestLength)
+		copy(digest, k.version[:])
+		out[i] = mac(digest, k.key, data)
+	}
+	return out
+}

@@ -24,6 +24,11 @@ const (
 	PurposeAtRest Purpose = "at-rest"
 	// PurposeClientSecret keys the digests of client secrets.
 	PurposeClientSecret Purpose = "client-secret"
+	// PurposeRecoveryCode keys the digests of second-factor recovery codes.
+	PurposeRecoveryCode Purpose = "recovery-code"
+	// PurposeMailToken keys the digests of the single-use links sent by
+	// mail (email verification, password reset).
+	PurposeMailToken Purpose = "mail-token"
 )
 
 // MinSecretLength is the shortest system secret accepted, in bytes.

@@ -331,33 +331,3 @@ func (h *Handlers) Consent(w http.ResponseWriter, r *http.Request) {
 	h.cfg.Logger.InfoContext(ctx, "consent granted", "user_id", ar.UserID, "client_id", ar.ClientID)
 	h.resume(w, r, ar.ID, nil)
 }
-
-// LogoutPage asks a signed-in user to confirm signing out.
-func (h *Handlers) LogoutPage(w http.ResponseWriter, r *http.Request) {
-	bs, err := h.cfg.Sessions.Current(r.Context(), r)
-	if err != nil {
-		h.storageFailure(w, r, err)
-		return
-	}
-	if bs == nil {
-		h.cfg.Pages.render(w, r, http.StatusOK, "signed_out", nil)
-		return
-	}
-	username := ""
-	if u, err := h.cfg.Store.FindUser(r.Context(), bs.UserID); err == nil {
-		username = u.Username
-	}
-	h.cfg.Pages.render(w, r, http.StatusOK, "logout", map[string]any{"Username": username})
-}
-
-// Logout ends the browser session.
-func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) {
-	if !h.parseForm(w, r) {
-		return
-	}
-	if err := h.cfg.Sessions.SignOut(r.Context(), w, r); err != nil {
-		h.storageFailure(w, r, err)
-		return
-	}
-	h.cfg.Pages.render(w, r, http.StatusOK, "signed_out", nil)
-}

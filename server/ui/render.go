@@ -73,3 +73,14 @@ func (p *Pages) Internal(w http.ResponseWriter, r *http.Request, err error) {
 	p.Error(w, r, http.StatusInternalServerError, "Something went wrong",
 		"Gatehouse could not complete your request. Please try again.")
 }
+
+// LogoutConfirm asks a signed-in person to confirm signing out; hidden are
+// the end-session parameters the confirmation form carries.
+func (p *Pages) LogoutConfirm(w http.ResponseWriter, r *http.Request, username string, hidden map[string]string) {
+	p.render(w, r, http.StatusOK, "logout", map[string]any{"Username": username, "Hidden": hidden})
+}
+
+// SignedOut tells the person they are signed out.
+func (p *Pages) SignedOut(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusOK, "signed_out", nil)
+}

@@ -9,7 +9,7 @@ import (
 // Signing keys and users never expire; NULL expiries (consents, refresh
 // tokens without a lifetime) never match.
 var expiringTables = append([]string{
-	"browser_sessions", "auth_requests", "consents", "client_assertion_jtis",
+	"browser_sessions", "auth_requests", "consents", "client_assertion_jtis", "session_clients", "totp_enrollments",
 }, requestTables...)
 
 // DeleteExpired removes every row whose expiry is before now. Each table is
@@ -24,5 +24,5 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 			return classify("delete expired "+table, err)
 		}
 	}
-	return nil
+	return s.deleteExpiredMailTokens(ctx, now)
 }

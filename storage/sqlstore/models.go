@@ -99,6 +99,8 @@ type clientModel struct {
 	JWKS                        []byte     `gorm:"column:jwks"`
 	TokenEndpointAuthSigningAlg string     `gorm:"column:token_endpoint_auth_signing_alg"`
 	SkipConsent                 bool       `gorm:"column:skip_consent"`
+	RequireMFA                  bool       `gorm:"column:require_mfa"`
+	BackchannelLogoutURI        string     `gorm:"column:backchannel_logout_uri"`
 	IDTokenSigningAlg           string     `gorm:"column:id_token_signing_alg"`
 	AccessTokenFormat           string     `gorm:"column:access_token_format"`
 	CreatedAt                   time.Time  `gorm:"column:created_at;autoCreateTime:false"`
@@ -117,6 +119,7 @@ type userModel struct {
 	DisplayName        string    `gorm:"column:display_name"`
 	PasswordHash       string    `gorm:"column:password_hash"`
 	Disabled           bool      `gorm:"column:disabled"`
+	RequireMFA         bool      `gorm:"column:require_mfa"`
 	CreatedAt          time.Time `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt          time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
 }

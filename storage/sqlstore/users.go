@@ -20,6 +20,7 @@ func userToModel(u *storage.User) userModel {
 		DisplayName:        u.DisplayName,
 		PasswordHash:       u.PasswordHash,
 		Disabled:           u.Disabled,
+		RequireMFA:         u.RequireMFA,
 		CreatedAt:          utc(u.CreatedAt),
 		UpdatedAt:          utc(u.UpdatedAt),
 	}
@@ -34,6 +35,7 @@ func (m *userModel) record() *storage.User {
 		DisplayName:   m.DisplayName,
 		PasswordHash:  m.PasswordHash,
 		Disabled:      m.Disabled,
+		RequireMFA:    m.RequireMFA,
 		CreatedAt:     m.CreatedAt.UTC(),
 		UpdatedAt:     m.UpdatedAt.UTC(),
 	}

@@ -48,6 +48,14 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Roles", testRoles},
 		{"RoleAssignments", testRoleAssignments},
 		{"ListUserConsents", testListUserConsents},
+		{"SessionClients", testSessionClients},
+		{"RequireMFAFlags", testRequireMFAFlags},
+		{"TOTPEnrollment", testTOTPEnrollment},
+		{"TOTPCredential", testTOTPCredential},
+		{"ConcurrentTOTPStep", testConcurrentTOTPStep},
+		{"RecoveryCodes", testRecoveryCodes},
+		{"SecondFactorAttempts", testSecondFactorAttempts},
+		{"DeleteSecondFactor", testDeleteSecondFactor},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
