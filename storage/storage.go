@@ -24,6 +24,8 @@ type Store interface {
 	SigningKeys
 	Roles
 	SessionClients
+	AttemptCounters
+	SignInEvents
 	SecondFactors
 	Recovery
 	OAuth

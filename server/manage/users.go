@@ -47,6 +47,9 @@ func (s *Service) CreateUser(ctx context.Context, spec UserSpec) (*storage.User,
 	if err := checkText("display_name", u.DisplayName, maxDisplayNameLength); err != nil {
 		return nil, err
 	}
+	if err := s.checkEmailFree(ctx, u.Email); err != nil {
+		return nil, err
+	}
 	if spec.Password != "" {
 		hash, err := s.hashPassword(ctx, spec.Password)
 		if err != nil {

@@ -149,6 +149,9 @@ func (p *Provider) dispatch(w http.ResponseWriter, r *http.Request, ar fosite.Au
 	case pending != nil && pending.UserID != "":
 		// The person signed in for this very request.
 		if user == nil || bs.UserID != pending.UserID {
+			if p.awaitingSecondFactor(w, r, ar, pending) {
+				return
+			}
 			p.cfg.Pages.Error(w, r, http.StatusBadRequest, "This sign-in link has expired",
 				"You were signed out while signing in. Go back to the app and start again.")
 			return
@@ -170,6 +173,9 @@ func (p *Provider) dispatch(w http.ResponseWriter, r *http.Request, ar fosite.Au
 			p.finishPending(r, pending)
 		}
 		p.authorizeError(w, r, ar, err)
+		return
+	}
+	if p.secondFactorDue(w, r, ar, pending, &auth, prompts) {
 		return
 	}
 
@@ -366,7 +372,7 @@ func (p *Provider) userSession(ar fosite.AuthorizeRequester, auth authentication
 			AuthTime:                            auth.authTime.UTC().Truncate(time.Second),
 			RequestedAt:                         ar.GetRequestedAt().UTC().Truncate(time.Second),
 			AuthenticationMethodsReferences:     auth.amr,
-			AuthenticationContextClassReference: ACRPassword,
+			AuthenticationContextClassReference: policy.ACR(auth.amr),
 			Extra:                               extra,
 		},
 		Headers:  &jwt.Headers{Extra: map[string]interface{}{"alg": alg}},

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/gatehouse/gatehouse/server/policy"
 )
 
 // Supported values advertised by discovery; they must match what is enforced.
@@ -11,8 +13,6 @@ var (
 	supportedScopes = []string{"openid", "profile", "email", "offline_access"}
 	supportedClaims = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
 		"at_hash", "name", "preferred_username", "updated_at", "email", "email_verified"}
-	// ACRPassword is the authentication context class of a password login.
-	ACRPassword = "urn:gatehouse:acr:pwd"
 )
 
 // discoveryDocument is computed once: it depends only on the issuer.
@@ -38,7 +38,7 @@ func discoveryDocument(issuer string) ([]byte, error) {
 		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"scopes_supported":                                 supportedScopes,
 		"claims_supported":                                 supportedClaims,
-		"acr_values_supported":                             []string{ACRPassword},
+		"acr_values_supported":                             policy.ACRValues,
 		"prompt_values_supported":                          []string{"none", "login", "consent"},
 		"claims_parameter_supported":                       false,
 		"request_parameter_supported":                      false,

@@ -62,6 +62,9 @@ type Config struct {
 	Now    func() time.Time
 	// Paths of the pages the dispatcher sends people to.
 	LoginPath, ConsentPath string
+	// SecondFactorPath asks for a code; EnrollPath sets up an authenticator
+	// app inside the flow.
+	SecondFactorPath, EnrollPath string
 }
 
 // Provider holds the composed fosite provider and serves the protocol endpoints.

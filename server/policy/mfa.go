@@ -1,6 +1,19 @@
 package policy
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
+
+// RecentPassword is how recent a password check must be before a second
+// factor is enrolled or disabled, or recovery codes are regenerated.
+const RecentPassword = 10 * time.Minute
+
+// PasswordIsRecent reports whether a password proven at checkedAt is recent
+// enough at now for those changes.
+func PasswordIsRecent(checkedAt, now time.Time) bool {
+	return !checkedAt.IsZero() && now.Sub(checkedAt) <= RecentPassword
+}
 
 // Authentication context classes (the ID token's acr) that Gatehouse asserts
 // and that a client may ask for with acr_values.

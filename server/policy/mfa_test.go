@@ -3,6 +3,7 @@ package policy
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestMFARequired(t *testing.T) {
@@ -39,5 +40,22 @@ func TestAMRAndACR(t *testing.T) {
 	}
 	if ACR(pwd) != ACRPassword || ACR(otp) != ACRMFA || HasSecondFactor(pwd) || !HasSecondFactor(otp) {
 		t.Fatal("ACR/HasSecondFactor disagree with the methods")
+	}
+}
+
+func TestPasswordIsRecent(t *testing.T) {
+	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{time.Time{}, false},
+		{now, true},
+		{now.Add(-10 * time.Minute), true},
+		{now.Add(-10*time.Minute - time.Second), false},
+	} {
+		if got := PasswordIsRecent(tc.at, now); got != tc.want {
+			t.Errorf("PasswordIsRecent(%v) = %v, want %v", tc.at, got, tc.want)
+		}
 	}
 }

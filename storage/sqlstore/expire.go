@@ -9,7 +9,8 @@ import (
 // Signing keys and users never expire; NULL expiries (consents, refresh
 // tokens without a lifetime) never match.
 var expiringTables = append([]string{
-	"browser_sessions", "auth_requests", "consents", "client_assertion_jtis", "session_clients", "totp_enrollments",
+	"browser_sessions", "auth_requests", "consents", "client_assertion_jtis", "session_clients",
+	"attempt_counters", "sign_in_events", "totp_enrollments",
 }, requestTables...)
 
 // DeleteExpired removes every row whose expiry is before now. Each table is

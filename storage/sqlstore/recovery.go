@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -14,7 +15,7 @@ import (
 // other personal data.
 type mailTokenModel struct {
 	ID              int64      `gorm:"column:id;primaryKey;autoIncrement"`
-	Digest          []byte     `gorm:"column:digest"`
+	Digest          nullBytes  `gorm:"column:digest"`
 	Purpose         string     `gorm:"column:purpose"`
 	UserID          string     `gorm:"column:user_id"`
 	Email           string     `gorm:"column:email"`
@@ -26,9 +27,32 @@ type mailTokenModel struct {
 
 func (mailTokenModel) TableName() string { return "mail_tokens" }
 
+// nullBytes writes an empty value as NULL, which unique indexes never
+// compare (a nil []byte would be an empty BLOB in SQLite, and clash).
+type nullBytes []byte
+
+func (b nullBytes) Value() (driver.Value, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return []byte(b), nil
+}
+
+func (b *nullBytes) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*b = nil
+	case []byte:
+		*b = append(nullBytes(nil), v...)
+	default:
+		return fmt.Errorf("scan digest: unexpected %T", src)
+	}
+	return nil
+}
+
 func (m *mailTokenModel) record() *storage.MailToken {
 	return &storage.MailToken{
-		Digest:    m.Digest,
+		Digest:    []byte(m.Digest),
 		Purpose:   m.Purpose,
 		UserID:    m.UserID,
 		Email:     m.Email,
