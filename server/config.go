@@ -2,10 +2,12 @@ package server
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/keys"
+	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage"
 )
@@ -26,6 +28,15 @@ type Config struct {
 	// AllowPrivateOutbound lets outbound requests (jwks_uri) reach loopback
 	// and private addresses over http (dev mode and tests).
 	AllowPrivateOutbound bool
+	// TrustedProxies are the peers whose X-Forwarded-For names the source
+	// address (lockouts and rate limits count by it).
+	TrustedProxies []netip.Prefix
+	// Lockout is the sign-in lockout policy per (account, address); the
+	// zero value means 5 failures in 10 minutes lock for 1, 5, 15 minutes.
+	Lockout policy.Lockout
+	// LockoutDelay is the extra wait per failure beyond the lockout
+	// threshold of an account (all addresses together); 0 means 1 s.
+	LockoutDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/gatehouse/gatehouse/server/outbound"
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/server/session"
+	"github.com/gatehouse/gatehouse/server/source"
+	"github.com/gatehouse/gatehouse/server/throttle"
 	"github.com/gatehouse/gatehouse/server/ui"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -88,6 +90,7 @@ func New(cfg Config) (*Server, error) {
 		Sessions:        sessions,
 		Pages:           pages,
 		Logout:          notifier,
+		ClientAuth:      throttle.NewClientAuth(throttle.DefaultClientAuthLockout(), cfg.Now),
 		SessionLifetime: lt.SessionAbsolute,
 		Lifetimes: oauth.Lifetimes{
 			AuthorizeCode:   lt.AuthorizeCode,
@@ -167,6 +170,7 @@ func New(cfg Config) (*Server, error) {
 	})
 
 	h := securityHeaders(secure, mux)
+	h = source.Middleware(cfg.TrustedProxies, h)
 	h = recoverPanics(cfg.Logger, pages, h)
 	h = accessLog(cfg.Logger, h)
 	return &Server{cfg: cfg, handler: h}, nil

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -22,7 +23,9 @@ import (
 	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/keys"
 	"github.com/gatehouse/gatehouse/server/manage"
+	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/server/secret"
+	"github.com/gatehouse/gatehouse/server/source"
 	"github.com/gatehouse/gatehouse/storage/sqlstore"
 )
 
@@ -36,6 +39,8 @@ const (
 	// envAllowPrivateBackchannel lets outbound requests (back-channel
 	// logout, jwks_uri) reach loopback and private addresses over http.
 	envAllowPrivateBackchannel = "GATEHOUSE_ALLOW_PRIVATE_BACKCHANNEL"
+	envTrustedProxies          = "GATEHOUSE_TRUSTED_PROXIES"
+	envLockout                 = "GATEHOUSE_LOCKOUT"
 	// maxRefreshGrace keeps the grace window short: within it a stolen
 	// refresh token can be used alongside the legitimate one.
 	maxRefreshGrace = time.Minute
@@ -73,6 +78,8 @@ their credentials with a ready authorization URL.`,
 	f.BoolVar(&dev, "dev", false, "development mode: http issuer on localhost, generated secret, demo client and user")
 	f.BoolVar(&noMigrate, "no-migrate", false, "do not apply migrations; refuse to start if some are pending")
 	addLifetimeFlags(f)
+	f.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env "+envTrustedProxies+")")
+	f.String("lockout", "", "sign-in lockout: THRESHOLD/WINDOW/DURATION,DURATION,... (env "+envLockout+", default 5/10m/1m,5m,15m)")
 	f.Bool("allow-private-backchannel", false, "let back-channel logout and jwks_uri requests reach loopback and private addresses over http (env "+envAllowPrivateBackchannel+"=true; implied by --dev)")
 	f.String("refresh-grace-period", "", "how long a rotated refresh token may be used again, for apps open in several tabs (env "+envRefreshGrace+", default 0s: never)")
 	return cmd
@@ -87,6 +94,8 @@ type serveConfig struct {
 	lifetimes       server.Lifetimes
 	refreshGrace    time.Duration
 	allowPrivate    bool
+	trustedProxies  []netip.Prefix
+	lockout         policy.Lockout
 }
 
 func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig, error) {
@@ -116,6 +125,12 @@ func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig,
 		return c, err
 	}
 	c.allowPrivate = dev || a.setting(cmd, "allow-private-backchannel", envAllowPrivateBackchannel, "false") == "true"
+	if c.trustedProxies, err = source.ParsePrefixes(a.setting(cmd, "trusted-proxies", envTrustedProxies, "")); err != nil {
+		return c, fmt.Errorf("%s: %w", envTrustedProxies, err)
+	}
+	if c.lockout, err = a.lockoutPolicy(cmd); err != nil {
+		return c, err
+	}
 	grace := a.setting(cmd, "refresh-grace-period", envRefreshGrace, "0s")
 	if c.refreshGrace, err = time.ParseDuration(grace); err != nil || c.refreshGrace < 0 || c.refreshGrace > maxRefreshGrace {
 		return c, fmt.Errorf("%s %q must be a duration from 0s to %s", envRefreshGrace, grace, maxRefreshGrace)
@@ -218,6 +233,8 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		Lifetimes: cfg.lifetimes,
 		// Dev mode talks to jwks_uri endpoints on this machine.
 		AllowPrivateOutbound: cfg.allowPrivate,
+		TrustedProxies:       cfg.trustedProxies,
+		Lockout:              cfg.lockout,
 	})
 	if err != nil {
 		return fmt.Errorf("build server: %w", err)

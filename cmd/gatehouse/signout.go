@@ -94,3 +94,26 @@ func (a *app) usersSignOutCommand() *cobra.Command {
 		},
 	}
 }
+
+func (a *app) usersUnlockCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "unlock ID|USERNAME",
+		Short: "Lift a user's sign-in lockout (password and second factor, every address)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, closeStore, err := a.manageService(cmd, false)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			u, err := svc.UnlockUser(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if logger, err := a.logger(cmd, "info", "text"); err == nil {
+				logger.WarnContext(cmd.Context(), "security event: unlock", "user_id", u.ID)
+			}
+			return a.printUserDone(u, "Unlocked")
+		},
+	}
+}

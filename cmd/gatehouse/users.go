@@ -30,6 +30,7 @@ func (a *app) usersCommand() *cobra.Command {
 		a.userActionCommand("enable", "Enable a disabled user", "Enabled", (*manage.Service).EnableUser),
 		a.userActionCommand("delete", "Delete a user, their sessions and their tokens", "Deleted", (*manage.Service).DeleteUser),
 		a.usersSignOutCommand(),
+		a.usersUnlockCommand(),
 		a.roleAssignmentCommand("grant ID|USERNAME ROLE", "Give a user a role", "user", grantUser),
 		a.roleAssignmentCommand("revoke ID|USERNAME ROLE", "Take a role from a user (their next refresh narrows their tokens)", "user", revokeUser),
 	)

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/ory/fosite"
 
 	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/source"
 	"github.com/gatehouse/gatehouse/storage"
 )
 
@@ -105,6 +108,7 @@ func (p *Provider) pageStorageError(w http.ResponseWriter, r *http.Request, err 
 func (p *Provider) writeAccessError(w http.ResponseWriter, r *http.Request, req fosite.AccessRequester, err error) {
 	rfc := rfcError(err)
 	p.logError(r, "token request failed", rfc)
+	p.countClientAuthFailure(r, rfc)
 	if rfc.ErrorField == fosite.ErrTemporarilyUnavailable.ErrorField {
 		writeJSONError(w, http.StatusServiceUnavailable, rfc)
 		return
@@ -139,4 +143,23 @@ func (p *Provider) writeStorageError(w http.ResponseWriter, r *http.Request, msg
 		return
 	}
 	writeJSONError(w, http.StatusInternalServerError, fosite.ErrServerError)
+}
+
+// clientAuthLocked answers 429 when the source address made too many failed
+// client authentications; true means the request was answered.
+func (p *Provider) clientAuthLocked(w http.ResponseWriter, r *http.Request) bool {
+	until, locked := p.cfg.ClientAuth.Locked(source.Addr(r.Context()))
+	if !locked {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
+	writeJSONError(w, http.StatusTooManyRequests, fosite.ErrInvalidClient.WithHint("Too many failed client authentications from this address; try again later."))
+	return true
+}
+
+// countClientAuthFailure counts an invalid_client answer toward the limit.
+func (p *Provider) countClientAuthFailure(r *http.Request, rfc *fosite.RFC6749Error) {
+	if rfc.ErrorField == fosite.ErrInvalidClient.ErrorField {
+		p.cfg.ClientAuth.Failure(source.Addr(r.Context()))
+	}
 }

@@ -29,6 +29,9 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, fosite.ErrInvalidRequest.WithHint("The request body could not be read."))
 		return
 	}
+	if p.clientAuthLocked(w, r) {
+		return
+	}
 	caller, err := p.fosite.AuthenticateClient(ctx, r, r.PostForm)
 	if err == nil && caller.IsPublic() {
 		err = fosite.ErrInvalidClient.WithHint("Public clients may not introspect tokens.")
@@ -36,6 +39,7 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		rfc := rfcError(err)
 		p.logError(r, "introspection refused", rfc)
+		p.countClientAuthFailure(r, rfc)
 		status := http.StatusUnauthorized
 		if rfc.ErrorField == fosite.ErrTemporarilyUnavailable.ErrorField {
 			status = http.StatusServiceUnavailable

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/outbound"
 	"github.com/gatehouse/gatehouse/server/session"
+	"github.com/gatehouse/gatehouse/server/throttle"
 	"github.com/gatehouse/gatehouse/storage"
 )
 
@@ -51,7 +52,9 @@ type Config struct {
 	Sessions     *session.Manager
 	Pages        ErrorPages
 	Logout       SessionEnder
-	Lifetimes    Lifetimes
+	// ClientAuth limits client-authentication failures per source address.
+	ClientAuth *throttle.ClientAuth
+	Lifetimes  Lifetimes
 	// SessionLifetime is the absolute lifetime of a browser session.
 	SessionLifetime time.Duration
 	// AllowPrivateOutbound lets jwks_uri fetches reach private addresses (dev, tests).

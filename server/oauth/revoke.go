@@ -10,10 +10,14 @@ func (p *Provider) Revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	p.cors.allowRequestClient(w, r)
+	if p.clientAuthLocked(w, r) {
+		return
+	}
 	err := p.fosite.NewRevocationRequest(ctx, r)
 	if err != nil {
 		rfc := rfcError(err)
 		p.logError(r, "revocation failed", rfc)
+		p.countClientAuthFailure(r, rfc)
 		if unavailable(err) {
 			writeJSONError(w, http.StatusServiceUnavailable, rfc)
 			return

@@ -23,6 +23,9 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	p.cors.allowRequestClient(w, r)
+	if p.clientAuthLocked(w, r) {
+		return
+	}
 	sess := newSession()
 	req, err := p.fosite.NewAccessRequest(ctx, r, sess)
 	if err != nil {

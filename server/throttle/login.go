@@ -160,17 +160,17 @@ func (l *Limiter) Success(ctx context.Context, a Attempt) error {
 }
 
 // Unlock lifts every lock of an account (password and second factor, every
-// address). passwordAccount is the normalized username, mfaAccount the user id.
-func (l *Limiter) Unlock(ctx context.Context, passwordAccount, mfaAccount string) error {
+// address). passwordAccount is the normalized username, mfaAccount the user
+// id. It is a security event, logged by the caller.
+func Unlock(ctx context.Context, store storage.AttemptCounters, passwordAccount, mfaAccount string) error {
 	for _, a := range []Attempt{{Kind: KindPassword, Account: passwordAccount}, {Kind: KindSecondFactor, Account: mfaAccount}} {
 		// "kind:account|" prefixes exactly this account's pair counters.
-		if err := l.cfg.Store.DeleteAttemptCountersByPrefix(ctx, a.pairKey()); err != nil {
+		if err := store.DeleteAttemptCountersByPrefix(ctx, a.pairKey()); err != nil {
 			return fmt.Errorf("unlock: %w", err)
 		}
-		if err := l.cfg.Store.DeleteAttemptCounters(ctx, a.accountKey()); err != nil {
+		if err := store.DeleteAttemptCounters(ctx, a.accountKey()); err != nil {
 			return fmt.Errorf("unlock: %w", err)
 		}
 	}
-	l.cfg.Logger.WarnContext(ctx, "security event: unlock", "user_id", mfaAccount)
 	return nil
 }

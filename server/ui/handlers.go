@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/mfa"
 	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/server/session"
 	"github.com/gatehouse/gatehouse/storage"
@@ -27,7 +28,9 @@ type Config struct {
 	ResumePath string
 	// ConsentLifetime is how long a granted consent is remembered.
 	ConsentLifetime time.Duration
-	Now             func() time.Time
+	// MFA enrolls and verifies second factors.
+	MFA *mfa.Service
+	Now func() time.Time
 }
 
 // Handlers serves the login, consent and logout pages.
@@ -141,6 +144,9 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.storageFailure(w, r, err)
+		return
+	}
+	if h.secondFactorAfterPassword(w, r, ar, user) {
 		return
 	}
 	amr := []string{"pwd"}

@@ -153,7 +153,10 @@ func (h *Handlers) SecondFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	method, ok := h.verifySecondFactor(w, r, user, h.authorizeForm(ctx, ar, user))
+	form := h.authorizeForm(ctx, ar, user)
+	method, ok := h.verifySecondFactor(w, r, user, func(status int, msg string) {
+		h.renderSecondFactor(w, r, status, form, msg)
+	})
 	if !ok {
 		return
 	}
@@ -175,9 +178,9 @@ func (h *Handlers) SecondFactor(w http.ResponseWriter, r *http.Request) {
 	h.resume(w, r, ar.ID, nil)
 }
 
-// verifySecondFactor checks the submitted code for user; on failure it
-// renders form again with the reason and returns false.
-func (h *Handlers) verifySecondFactor(w http.ResponseWriter, r *http.Request, user *storage.User, form secondFactorForm) (mfa.Method, bool) {
+// verifySecondFactor checks the submitted code for user; when the code is
+// refused it calls rerender with a status and the reason, and returns false.
+func (h *Handlers) verifySecondFactor(w http.ResponseWriter, r *http.Request, user *storage.User, rerender func(status int, msg string)) (mfa.Method, bool) {
 	ctx := r.Context()
 	method, err := h.cfg.MFA.Verify(ctx, user.ID, r.PostFormValue("code"))
 	if err == nil {
@@ -194,7 +197,7 @@ func (h *Handlers) verifySecondFactor(w http.ResponseWriter, r *http.Request, us
 		return "", false
 	}
 	h.cfg.Logger.InfoContext(ctx, "second factor failed", "user_id", user.ID, "reason", err.Error())
-	h.renderSecondFactor(w, r, status, form, msg)
+	rerender(status, msg)
 	return "", false
 }
 
