@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/keys"
+	"github.com/gatehouse/gatehouse/server/mail"
 	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage"
@@ -37,6 +38,13 @@ type Config struct {
 	// LockoutDelay is the extra wait per failure beyond the lockout
 	// threshold of an account (all addresses together); 0 means 1 s.
 	LockoutDelay time.Duration
+	// Mail sends verification and password-reset mails; nil means none can
+	// be sent (the recovery pages then say so).
+	Mail mail.Sender
+	// Registration opens self-registration at /register; it needs Mail.
+	Registration bool
+	// MailsPerHour bounds the mails sent to one address in an hour; 0 means 5.
+	MailsPerHour int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse/gatehouse/storage"
@@ -34,9 +35,14 @@ type visit struct {
 	consentText string
 }
 
+// pageStep answers a page that follow does not know (second factor,
+// enrollment): it returns the next request, or nil to stop on the page.
+type pageStep func(page *url.URL, forms []*form, doc *html.Node) *http.Request
+
 // follow drives b through Gatehouse from startURL until it is sent back to
-// a client (any host other than the issuer) or stops on a page.
-func (e *env) follow(b *browser, startURL string, p person) visit {
+// a client (any host other than the issuer) or stops on a page; steps
+// answer the pages it does not know.
+func (e *env) follow(b *browser, startURL string, p person, steps ...pageStep) visit {
 	e.t.Helper()
 	var v visit
 	issuer, _ := url.Parse(e.issuer)
@@ -95,7 +101,10 @@ func (e *env) follow(b *browser, startURL string, p person) visit {
 			}
 		}
 		if next == nil {
-			return v
+			if req = firstStep(steps, req.URL, forms, doc); req == nil {
+				return v
+			}
+			continue
 		}
 		action, _ := req.URL.Parse(next.action)
 		req, _ = http.NewRequest(http.MethodPost, action.String(), strings.NewReader(vals.Encode()))
@@ -160,10 +169,10 @@ func (r *rp) authURL(extra ...oauth2.AuthCodeOption) authRequest {
 }
 
 // login runs an authorization with p and returns the code, checking state and iss.
-func (r *rp) login(b *browser, a authRequest, p person) (code string, v visit) {
+func (r *rp) login(b *browser, a authRequest, p person, steps ...pageStep) (code string, v visit) {
 	t := r.e.t
 	t.Helper()
-	v = r.e.follow(b, a.url, p)
+	v = r.e.follow(b, a.url, p, steps...)
 	if v.callback == nil {
 		t.Fatalf("no redirect back to the client; last page (%d): %s", v.status, v.page)
 	}
@@ -271,4 +280,14 @@ func s256(verifier string) string {
 
 func audienceParam(aud string) oauth2.AuthCodeOption {
 	return oauth2.SetAuthURLParam("audience", aud)
+}
+
+// firstStep returns the request of the first step that answers the page.
+func firstStep(steps []pageStep, page *url.URL, forms []*form, doc *html.Node) *http.Request {
+	for _, s := range steps {
+		if req := s(page, forms, doc); req != nil {
+			return req
+		}
+	}
+	return nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/logout"
+	"github.com/gatehouse/gatehouse/server/mail"
+	"github.com/gatehouse/gatehouse/server/mfa"
 	"github.com/gatehouse/gatehouse/server/oauth"
 	"github.com/gatehouse/gatehouse/server/outbound"
 	"github.com/gatehouse/gatehouse/server/secret"
@@ -26,6 +28,8 @@ import (
 type Server struct {
 	cfg     Config
 	handler http.Handler
+	// outbox delivers mails in the background; nil without a mail sender.
+	outbox *mail.Outbox
 }
 
 // Paths of the pages and the resume URL of the interactive flow.
@@ -35,6 +39,9 @@ const (
 	logoutPath  = "/logout"
 	resumePath  = "/oauth2/auth/resume"
 )
+
+// siteName names Gatehouse on its pages and in authenticator apps.
+const siteName = "Gatehouse"
 
 // New validates cfg and builds the route table.
 func New(cfg Config) (*Server, error) {
@@ -60,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 	secure := issuer.Scheme == "https"
 	lt := cfg.Lifetimes
 
-	pages, err := ui.NewPages(web.Templates(), "Gatehouse", cfg.Logger)
+	pages, err := ui.NewPages(web.Templates(), siteName, cfg.Logger, ui.WithRegistration(cfg.Registration))
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +113,8 @@ func New(cfg Config) (*Server, error) {
 		Now:                  cfg.Now,
 		LoginPath:            loginPath,
 		ConsentPath:          consentPath,
+		SecondFactorPath:     ui.SecondFactorPath,
+		EnrollPath:           ui.EnrollPath,
 	})
 	if err != nil {
 		return nil, err
@@ -118,8 +127,22 @@ func New(cfg Config) (*Server, error) {
 		Logger:          cfg.Logger,
 		ResumePath:      resumePath,
 		ConsentLifetime: lt.Consent,
-		Now:             cfg.Now,
+		MFA: mfa.New(mfa.Config{
+			Store:    cfg.Store,
+			Sealer:   cfg.Keyring.AEAD(secret.PurposeAtRest),
+			Digester: cfg.Keyring.Digester(secret.PurposeRecoveryCode),
+			Issuer:   siteName,
+			Lockout:  cfg.Lockout,
+			Now:      cfg.Now,
+			Logger:   cfg.Logger,
+		}),
+		Now: cfg.Now,
 	})
+
+	selfService, outbox, err := newSelfService(cfg, pages, notifier)
+	if err != nil {
+		return nil, err
+	}
 
 	mux := http.NewServeMux()
 	// Discovery and keys: public, cacheable, open to every origin.
@@ -150,6 +173,8 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("POST "+loginPath, post(pageHandlers.Login))
 	mux.Handle("GET "+consentPath, page(pageHandlers.ConsentPage))
 	mux.Handle("POST "+consentPath, post(pageHandlers.Consent))
+	secondFactorRoutes(mux, pageHandlers, page, post)
+	selfServiceRoutes(mux, selfService, page, post)
 	// The end-session endpoint takes cross-site requests from clients; it
 	// does its own cross-origin check (a cross-site POST is replayed as GET).
 	mux.Handle("GET "+logoutPath, page(provider.EndSession))
@@ -173,7 +198,7 @@ func New(cfg Config) (*Server, error) {
 	h = source.Middleware(cfg.TrustedProxies, h)
 	h = recoverPanics(cfg.Logger, pages, h)
 	h = accessLog(cfg.Logger, h)
-	return &Server{cfg: cfg, handler: h}, nil
+	return &Server{cfg: cfg, handler: h, outbox: outbox}, nil
 }
 
 // Handler returns the root handler.

@@ -38,20 +38,8 @@ type RecoveryCode struct {
 	CreatedAt time.Time
 }
 
-// SecondFactorAttempts are a user's second-factor attempt counters, kept in
-// the database so that every instance sees the same lockout.
-type SecondFactorAttempts struct {
-	UserID string
-	// Attempts counts the attempts since WindowStart that did not succeed.
-	Attempts    int
-	WindowStart time.Time
-	// Lockouts counts the locks since the last success; each lasts longer.
-	Lockouts    int
-	LockedUntil time.Time
-}
-
-// SecondFactors stores authenticator apps, recovery codes and the
-// second-factor lockout.
+// SecondFactors stores authenticator apps and recovery codes. The
+// second-factor lockout counts in AttemptCounters.
 type SecondFactors interface {
 	// SaveTOTPEnrollment creates or replaces the user's pending enrollment.
 	SaveTOTPEnrollment(ctx context.Context, e *TOTPEnrollment) error
@@ -76,11 +64,7 @@ type SecondFactors interface {
 	// ReplaceRecoveryCodes deletes the user's codes and stores codes, in one
 	// transaction.
 	ReplaceRecoveryCodes(ctx context.Context, userID string, codes []*RecoveryCode) error
-	// UpdateSecondFactorAttempts loads the user's counters (zero when there
-	// are none), applies fn and saves the result in one transaction that
-	// serializes concurrent callers. An error from fn aborts the update.
-	UpdateSecondFactorAttempts(ctx context.Context, userID string, fn func(*SecondFactorAttempts) error) error
-	// DeleteSecondFactor removes the user's credential, pending enrollment,
-	// recovery codes and counters; false when there was no credential.
+	// DeleteSecondFactor removes the user's credential, pending enrollment
+	// and recovery codes; false when there was no credential.
 	DeleteSecondFactor(ctx context.Context, userID string) (bool, error)
 }

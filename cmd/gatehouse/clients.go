@@ -77,6 +77,7 @@ func (a *app) clientsCreateCommand() *cobra.Command {
 	f.StringVar(&jwksFile, "jwks-file", "", "file with the client's public JSON Web Key Set (private_key_jwt)")
 	f.StringVar(&spec.TokenEndpointAuthSigningAlg, "token-endpoint-auth-signing-alg", "", "alg of private_key_jwt assertions: RS256 or ES256 (default from the keys)")
 	f.BoolVar(&spec.SkipConsent, "skip-consent", false, "first-party client: do not ask users for consent (prompt=consent still asks)")
+	f.BoolVar(&spec.RequireMFA, "require-mfa", false, "users must use the second factor at every authorization for this client")
 	f.StringVar(&spec.IDTokenSigningAlg, "id-token-signing-alg", "", "RS256 (default) or ES256")
 	f.StringVar(&spec.AccessTokenFormat, "access-token-format", "", "opaque (default) or jwt (RFC 9068)")
 	f.StringArrayVar(&spec.Audience, "audience", nil, "audience the client may request for its tokens (repeatable)")
@@ -149,6 +150,7 @@ func (a *app) clientsGetCommand() *cobra.Command {
 				{"id_token_signed_response_alg", v.IDTokenSignedResponseAlg},
 				{"access_token_format", v.AccessTokenFormat},
 				{"skip_consent", fmt.Sprint(v.SkipConsent)},
+				{"require_mfa", fmt.Sprint(v.RequireMFA)},
 				{"created_at", v.CreatedAt.Format(time.RFC3339)},
 			} {
 				fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
@@ -238,6 +240,7 @@ type clientJSON struct {
 	IDTokenSignedResponseAlg    string          `json:"id_token_signed_response_alg"`
 	AccessTokenFormat           string          `json:"access_token_format"`
 	SkipConsent                 bool            `json:"skip_consent"`
+	RequireMFA                  bool            `json:"require_mfa"`
 	CreatedAt                   time.Time       `json:"created_at"`
 	UpdatedAt                   time.Time       `json:"updated_at"`
 }
@@ -258,6 +261,7 @@ func newClientJSON(c *storage.Client) clientJSON {
 		IDTokenSignedResponseAlg: c.IDTokenSigningAlg,
 		AccessTokenFormat:        c.AccessTokenFormat,
 		SkipConsent:              c.SkipConsent,
+		RequireMFA:               c.RequireMFA,
 		CreatedAt:                c.CreatedAt,
 		UpdatedAt:                c.UpdatedAt,
 	}

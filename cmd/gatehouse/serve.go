@@ -78,6 +78,7 @@ their credentials with a ready authorization URL.`,
 	f.BoolVar(&dev, "dev", false, "development mode: http issuer on localhost, generated secret, demo client and user")
 	f.BoolVar(&noMigrate, "no-migrate", false, "do not apply migrations; refuse to start if some are pending")
 	addLifetimeFlags(f)
+	addMailFlags(f)
 	f.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env "+envTrustedProxies+")")
 	f.String("lockout", "", "sign-in lockout: THRESHOLD/WINDOW/DURATION,DURATION,... (env "+envLockout+", default 5/10m/1m,5m,15m)")
 	f.Bool("allow-private-backchannel", false, "let back-channel logout and jwks_uri requests reach loopback and private addresses over http (env "+envAllowPrivateBackchannel+"=true; implied by --dev)")
@@ -96,6 +97,7 @@ type serveConfig struct {
 	allowPrivate    bool
 	trustedProxies  []netip.Prefix
 	lockout         policy.Lockout
+	mail            mailSettings
 }
 
 func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig, error) {
@@ -129,6 +131,9 @@ func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig,
 		return c, fmt.Errorf("%s: %w", envTrustedProxies, err)
 	}
 	if c.lockout, err = a.lockoutPolicy(cmd); err != nil {
+		return c, err
+	}
+	if c.mail, err = a.mailSettings(cmd, dev, c.dataDir); err != nil {
 		return c, err
 	}
 	grace := a.setting(cmd, "refresh-grace-period", envRefreshGrace, "0s")
@@ -222,6 +227,10 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 	if err := km.EnsureKeys(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
+	sender, err := cfg.mail.sender(logger)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		Issuer:    cfg.issuer,
 		Dev:       cfg.dev,
@@ -235,6 +244,9 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		AllowPrivateOutbound: cfg.allowPrivate,
 		TrustedProxies:       cfg.trustedProxies,
 		Lockout:              cfg.lockout,
+		Mail:                 sender,
+		Registration:         cfg.mail.registration,
+		MailsPerHour:         cfg.mail.perHour,
 	})
 	if err != nil {
 		return fmt.Errorf("build server: %w", err)
@@ -286,6 +298,9 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		defer cancel()
 		if serr := httpSrv.Shutdown(shutdownCtx); serr != nil {
 			err = fmt.Errorf("shutdown: %w", serr)
+		}
+		if cerr := srv.Close(shutdownCtx); cerr != nil {
+			logger.Warn("queued mails not sent before shutdown", "err", cerr)
 		}
 	}
 	// Run stops with ctx; on a serve error ctx is still live.

@@ -31,6 +31,8 @@ func (a *app) usersCommand() *cobra.Command {
 		a.userActionCommand("delete", "Delete a user, their sessions and their tokens", "Deleted", (*manage.Service).DeleteUser),
 		a.usersSignOutCommand(),
 		a.usersUnlockCommand(),
+		a.usersRequireMFACommand(),
+		a.usersResetMFACommand(),
 		a.roleAssignmentCommand("grant ID|USERNAME ROLE", "Give a user a role", "user", grantUser),
 		a.roleAssignmentCommand("revoke ID|USERNAME ROLE", "Take a role from a user (their next refresh narrows their tokens)", "user", revokeUser),
 	)
@@ -165,6 +167,7 @@ func (a *app) usersGetCommand() *cobra.Command {
 				{"display_name", u.DisplayName},
 				{"status", userStatus(u)},
 				{"has_password", fmt.Sprint(u.PasswordHash != "")},
+				{"require_mfa", fmt.Sprint(u.RequireMFA)},
 				{"roles", strings.Join(names, " ")},
 				{"created_at", u.CreatedAt.Format(time.RFC3339)},
 			} {
@@ -271,6 +274,7 @@ type userJSON struct {
 	DisplayName   string    `json:"display_name"`
 	Disabled      bool      `json:"disabled"`
 	HasPassword   bool      `json:"has_password"`
+	RequireMFA    bool      `json:"require_mfa"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
@@ -279,6 +283,6 @@ func newUserJSON(u *storage.User) userJSON {
 	return userJSON{
 		ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
 		DisplayName: u.DisplayName, Disabled: u.Disabled, HasPassword: u.PasswordHash != "",
-		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		RequireMFA: u.RequireMFA, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }

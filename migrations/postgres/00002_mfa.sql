@@ -1,8 +1,8 @@
 -- Second factor: the require-mfa flags of users and clients, authenticator
--- apps (TOTP) pending and active, single-use recovery codes and the
--- second-factor lockout counters. TOTP secrets are AEAD ciphertexts bound
--- to (table, column, user id); recovery codes are keyed digests. Deleting a
--- user removes all of it.
+-- apps (TOTP) pending and active, and single-use recovery codes (the
+-- second-factor lockout counts in attempt_counters). TOTP secrets are AEAD
+-- ciphertexts bound to (table, column, user id); recovery codes are keyed
+-- digests. Deleting a user removes all of it.
 
 -- +goose Up
 ALTER TABLE users ADD COLUMN require_mfa BOOLEAN NOT NULL DEFAULT FALSE;
@@ -34,16 +34,7 @@ CREATE TABLE recovery_codes (
 );
 CREATE INDEX recovery_codes_user_id_idx ON recovery_codes (user_id);
 
-CREATE TABLE second_factor_attempts (
-    user_id      TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-    attempts     INTEGER NOT NULL DEFAULT 0,
-    window_start TIMESTAMPTZ,
-    lockouts     INTEGER NOT NULL DEFAULT 0,
-    locked_until TIMESTAMPTZ
-);
-
 -- +goose Down
-DROP TABLE second_factor_attempts;
 DROP TABLE recovery_codes;
 DROP TABLE totp_credentials;
 DROP TABLE totp_enrollments;

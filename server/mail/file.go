@@ -43,16 +43,21 @@ func (f *FileSender) Send(ctx context.Context, m *Message) error {
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
 	name := filepath.Join(f.dir, f.now().UTC().Format("20060102T150405.000000Z")+"-"+hex.EncodeToString(suffix)+".eml")
-	file, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Written under a temporary name and renamed, so that whoever watches
+	// the directory never reads half a mail. CreateTemp makes it 0600.
+	tmp, err := os.CreateTemp(f.dir, ".mail-*.tmp")
 	if err != nil {
 		return fmt.Errorf("create mail file: %w", err)
 	}
-	_, werr := msg.WriteTo(file)
-	if cerr := file.Close(); werr == nil {
+	_, werr := msg.WriteTo(tmp)
+	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), name)
+	}
 	if werr != nil {
-		return errors.Join(fmt.Errorf("write mail file %s: %w", name, werr), os.Remove(name))
+		return errors.Join(fmt.Errorf("write mail file: %w", werr), os.Remove(tmp.Name()))
 	}
 	f.logger.InfoContext(ctx, "mail written to a file (development mode: no SMTP server configured)", "file", name)
 	return nil

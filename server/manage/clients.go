@@ -62,6 +62,8 @@ type ClientSpec struct {
 	TokenEndpointAuthSigningAlg string
 	// SkipConsent marks a first-party client whose users are not asked.
 	SkipConsent bool
+	// RequireMFA makes the second factor mandatory at every authorization.
+	RequireMFA bool
 	// IDTokenSigningAlg is RS256 (default) or ES256.
 	IDTokenSigningAlg string
 	// AccessTokenFormat is opaque (default) or jwt.
@@ -160,6 +162,7 @@ func (s *Service) clientFromSpec(spec ClientSpec) (*storage.Client, error) {
 		Name:          name,
 		Public:        spec.Public,
 		SkipConsent:   spec.SkipConsent,
+		RequireMFA:    spec.RequireMFA,
 		ResponseTypes: []string{"code"},
 	}
 	var err error

@@ -12,19 +12,20 @@ import (
 
 // Registration is the outcome of a self-registration.
 type Registration struct {
-	// User is the new account, its address not yet verified; nil when the
-	// address already belongs to a verified account.
+	// User is the new account; its address is not verified.
 	User *storage.User
-	// Owner is the verified account that holds the address, if any.
+	// Owner is the account that already verified the address, if any: the
+	// new account can then never verify it.
 	Owner *storage.User
 }
 
 // Register creates an account for a person who signs up on their own. The
 // rules are CreateUser's, with two differences: a password is required, and
-// the address is not checked against unverified accounts (they do not
-// reserve it). When a verified account holds the address, nothing is
-// created and Owner names it. The password is hashed in every case, so the
-// time of the answer does not tell whether the address is known.
+// the address may be one other accounts use (only a verified address is
+// unique, so that an unverified registration cannot squat an address). The
+// account is created even when a verified account holds the address (Owner
+// then names it): the answer, its timing and the ability to sign in must not
+// tell whether an address is known.
 func (s *Service) Register(ctx context.Context, spec UserSpec) (*Registration, error) {
 	u := &storage.User{
 		Username:    strings.TrimSpace(spec.Username),
@@ -47,26 +48,23 @@ func (s *Service) Register(ctx context.Context, spec UserSpec) (*Registration, e
 	if err != nil {
 		return nil, err
 	}
-	owner, err := s.verifiedOwner(ctx, u.Email)
-	if err != nil {
-		return nil, err
-	}
-	if owner != nil {
-		return &Registration{Owner: owner}, nil
-	}
 	u.PasswordHash = hash
 	u.ID = credential.RandomID(userIDBytes)
 	now := s.now().UTC()
 	u.CreatedAt, u.UpdatedAt = now, now
 	err = s.store.CreateUser(ctx, u)
 	if errors.Is(err, storage.ErrAlreadyExists) {
-		// Only the username can clash: unverified addresses are not unique.
+		// Only the username can clash: the address is unverified.
 		return nil, &ValidationError{Field: "username", Message: "this username is already taken", Err: err}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("register user: %w", err)
 	}
-	return &Registration{User: u}, nil
+	owner, err := s.verifiedOwner(ctx, u.Email)
+	if err != nil {
+		return nil, err
+	}
+	return &Registration{User: u, Owner: owner}, nil
 }
 
 // verifiedOwner returns the account whose verified address is email, or nil.

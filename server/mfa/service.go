@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage"
 )
@@ -42,37 +44,40 @@ const (
 	MethodRecoveryCode Method = "recovery_code"
 )
 
-// Lockout is the second-factor lockout policy: Threshold attempts that do
-// not succeed within Window lock the second factor, for Durations[0] the
-// first time, Durations[1] the next, and so on (the last one repeats) until
-// a success resets the counters.
-type Lockout struct {
-	Threshold int
-	Window    time.Duration
-	Durations []time.Duration
+// Store is what the second factor keeps in the database: credentials and
+// recovery codes, and its lockout counter.
+type Store interface {
+	storage.SecondFactors
+	storage.AttemptCounters
 }
 
-// DefaultLockout is SECURITY.md's policy: 5 failures in 10 minutes lock for
-// 1, then 5, then 15 minutes.
-func DefaultLockout() Lockout {
-	return Lockout{Threshold: 5, Window: 10 * time.Minute, Durations: []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute}}
-}
+// LockoutKey is the attempt counter of a user's second factor. It is the
+// per-account key of the sign-in limiter's "mfa" kind, so that `gatehouse
+// users unlock` (throttle.Unlock) lifts it.
+func LockoutKey(userID string) string { return "mfa:" + userID }
 
 // Config wires a Service.
 type Config struct {
-	Store storage.SecondFactors
+	Store Store
 	// Sealer encrypts TOTP secrets at rest (secret.PurposeAtRest).
 	Sealer *secret.AEAD
 	// Digester digests recovery codes (secret.PurposeRecoveryCode).
 	Digester *secret.Digester
 	// Issuer names the account in authenticator apps; default "Gatehouse".
 	Issuer string
-	// Lockout is the lockout policy; the zero value means DefaultLockout.
-	Lockout Lockout
+	// Lockout is the lockout policy, the one of password sign-ins; the zero
+	// value means policy.DefaultLockout. The second factor locks per
+	// account, not per (account, address): only someone who knows the
+	// password reaches it, so a stranger cannot lock the owner out, while
+	// per-address counting would let the holder of a stolen password spread
+	// guesses over many addresses.
+	Lockout policy.Lockout
 	// EnrollmentLifetime bounds a pending enrollment; default 10 minutes.
 	EnrollmentLifetime time.Duration
 	// Now is the clock of codes, enrollments and the lockout; nil means time.Now.
 	Now func() time.Time
+	// Logger receives the lockout security events; nil discards them.
+	Logger *slog.Logger
 }
 
 // Service enrolls and verifies second factors.
@@ -85,14 +90,17 @@ func New(cfg Config) *Service {
 	if cfg.Issuer == "" {
 		cfg.Issuer = "Gatehouse"
 	}
-	if cfg.Lockout.Threshold <= 0 || cfg.Lockout.Window <= 0 || len(cfg.Lockout.Durations) == 0 {
-		cfg.Lockout = DefaultLockout()
+	if !cfg.Lockout.Valid() {
+		cfg.Lockout = policy.DefaultLockout()
 	}
 	if cfg.EnrollmentLifetime <= 0 {
 		cfg.EnrollmentLifetime = 10 * time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg}
 }

@@ -30,10 +30,8 @@ func (s *Service) Verify(ctx context.Context, userID, input string) (Method, err
 	if err != nil {
 		return "", err
 	}
-	if err := s.cfg.Store.UpdateSecondFactorAttempts(ctx, userID, func(a *storage.SecondFactorAttempts) error {
-		*a = storage.SecondFactorAttempts{UserID: a.UserID}
-		return nil
-	}); err != nil {
+	// A success forgets the failures, and the growth of the lock.
+	if err := s.cfg.Store.DeleteAttemptCounters(ctx, LockoutKey(userID)); err != nil {
 		return "", fmt.Errorf("reset second-factor attempts: %w", err)
 	}
 	return method, nil
@@ -70,25 +68,20 @@ func (s *Service) check(ctx context.Context, cred *storage.TOTPCredential, input
 	return "", ErrInvalidCode
 }
 
-// countAttempt counts one attempt, or returns *LockedError while locked.
-// The attempt that reaches the threshold sets the lock for the next ones.
+// countAttempt counts one attempt as a failure until it succeeds, or
+// returns *LockedError while locked. The attempt that reaches the threshold
+// sets the lock for the next ones, and is itself still checked.
 func (s *Service) countAttempt(ctx context.Context, userID string) error {
-	lo := s.cfg.Lockout
 	var locked time.Time
-	err := s.cfg.Store.UpdateSecondFactorAttempts(ctx, userID, func(a *storage.SecondFactorAttempts) error {
+	err := s.cfg.Store.UpdateAttemptCounter(ctx, LockoutKey(userID), func(c *storage.AttemptCounter) error {
 		now := s.now()
-		if now.Before(a.LockedUntil) {
-			locked = a.LockedUntil
+		if until, ok := s.cfg.Lockout.Locked(c, now); ok {
+			locked = until
 			return nil
 		}
-		if a.WindowStart.IsZero() || now.Sub(a.WindowStart) >= lo.Window {
-			a.WindowStart, a.Attempts = now, 0
-		}
-		a.Attempts++
-		if a.Attempts >= lo.Threshold {
-			a.LockedUntil = now.Add(lo.Durations[min(a.Lockouts, len(lo.Durations)-1)])
-			a.Lockouts++
-			a.Attempts, a.WindowStart = 0, time.Time{}
+		if s.cfg.Lockout.RecordFailure(c, now) {
+			s.cfg.Logger.WarnContext(ctx, "security event: lockout", "kind", "mfa", "user_id", userID,
+				"until", c.LockedUntil, "lockouts", c.Lockouts)
 		}
 		return nil
 	})

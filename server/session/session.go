@@ -34,6 +34,7 @@ type Manager struct {
 	cfg         Config
 	sessionName string
 	flowName    string
+	deviceName  string
 }
 
 // touchEvery limits how often a session's last-seen time is written.
@@ -44,10 +45,11 @@ func NewManager(cfg Config) *Manager {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	m := &Manager{cfg: cfg, sessionName: "gh_session", flowName: "gh_flow"}
+	m := &Manager{cfg: cfg, sessionName: "gh_session", flowName: "gh_flow", deviceName: "gh_device"}
 	if cfg.Secure {
 		m.sessionName = "__Host-gh_session"
 		m.flowName = "__Host-gh_flow"
+		m.deviceName = "__Host-gh_device"
 	}
 	return m
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -77,9 +78,9 @@ func (h *Handlers) Account(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	status, err := h.cfg.MFA.Status(ctx, a.user.ID)
-	var roles []*storage.Role
+	var required bool
 	if err == nil {
-		roles, err = h.cfg.Store.UserRoles(ctx, a.user.ID)
+		required, err = h.mfaRequired(ctx, a.user)
 	}
 	if err != nil {
 		h.storageFailure(w, r, err)
@@ -90,7 +91,7 @@ func (h *Handlers) Account(w http.ResponseWriter, r *http.Request) {
 		"MFA":       status,
 		"Since":     status.Since.Format("2 January 2006"),
 		"CodeCount": mfa.RecoveryCodeCount,
-		"Required":  a.user.RequireMFA || policy.AnyRequiresMFA(roles),
+		"Required":  required,
 		"Notice":    notices[r.URL.Query().Get("done")],
 	})
 }
@@ -287,10 +288,28 @@ var (
 	}
 )
 
+// mfaRequired reports whether the user must use a second factor whatever
+// the client: their own flag or one of their roles.
+func (h *Handlers) mfaRequired(ctx context.Context, u *storage.User) (bool, error) {
+	if u.RequireMFA {
+		return true, nil
+	}
+	roles, err := h.cfg.Store.UserRoles(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	return policy.AnyRequiresMFA(roles), nil
+}
+
 func (h *Handlers) renderCodeCheck(w http.ResponseWriter, r *http.Request, status int, c codeCheck, a account, errMsg string) {
+	required, err := h.mfaRequired(r.Context(), a.user)
+	if err != nil {
+		h.storageFailure(w, r, err)
+		return
+	}
 	h.cfg.Pages.render(w, r, status, "confirm_code", map[string]any{
 		"Action": c.path, "Title": c.title, "Lead": c.lead, "Button": c.button, "Danger": c.danger,
-		"Required": a.user.RequireMFA && c.danger, "Error": errMsg,
+		"Required": required && c.danger, "Error": errMsg,
 	})
 }
 

@@ -1,5 +1,6 @@
-// Package ui serves the pages a person sees: login, consent, logout and
-// error pages, rendered from the embedded templates of package web.
+// Package ui serves the pages a person sees: login, second factor and its
+// enrollment, consent, the account pages and error pages, rendered from the
+// embedded templates of package web.
 //
 // Pages never speak OAuth: a finished step redirects back to the
 // authorization endpoint's resume URL, which decides what happens next. Pages

@@ -15,13 +15,20 @@ type Pages struct {
 	siteName string
 	logger   *slog.Logger
 	pages    map[string]*template.Template
+	// registration links the login page to /register.
+	registration bool
 }
 
-var pageNames = []string{"login", "consent", "error", "logout", "signed_out"}
+var pageNames = []string{"login", "consent", "error", "logout", "signed_out",
+	"second_factor", "totp_enroll", "recovery_codes", "account", "account_signin", "reauth", "confirm_code",
+	"register", "forgot", "reset", "verify", "check_mail", "link_invalid", "message"}
 
 // NewPages parses the templates in fsys (templates/layout.html plus one file per page).
-func NewPages(fsys fs.FS, siteName string, logger *slog.Logger) (*Pages, error) {
+func NewPages(fsys fs.FS, siteName string, logger *slog.Logger, opts ...PageOption) (*Pages, error) {
 	p := &Pages{siteName: siteName, logger: logger, pages: make(map[string]*template.Template)}
+	for _, opt := range opts {
+		opt(p)
+	}
 	for _, name := range pageNames {
 		t, err := template.New("layout").ParseFS(fsys, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -38,6 +45,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 		data = map[string]any{}
 	}
 	data["SiteName"] = p.siteName
+	data["RegistrationOpen"] = p.registration
 	var buf bytes.Buffer
 	if err := p.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		p.logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)

@@ -41,16 +41,6 @@ type recoveryCodeModel struct {
 
 func (recoveryCodeModel) TableName() string { return "recovery_codes" }
 
-type secondFactorAttemptsModel struct {
-	UserID      string     `gorm:"column:user_id;primaryKey"`
-	Attempts    int        `gorm:"column:attempts"`
-	WindowStart *time.Time `gorm:"column:window_start"`
-	Lockouts    int        `gorm:"column:lockouts"`
-	LockedUntil *time.Time `gorm:"column:locked_until"`
-}
-
-func (secondFactorAttemptsModel) TableName() string { return "second_factor_attempts" }
-
 // SaveTOTPEnrollment creates or replaces the user's pending enrollment.
 func (s *Store) SaveTOTPEnrollment(ctx context.Context, e *storage.TOTPEnrollment) error {
 	if e.UserID == "" || len(e.SecretCiphertext) == 0 {
@@ -180,38 +170,6 @@ func (s *Store) replaceRecoveryCodes(ctx context.Context, userID string, codes [
 	return nil
 }
 
-// UpdateSecondFactorAttempts is a read-modify-write of the user's counters:
-// the row is created when missing, then locked for the transaction.
-func (s *Store) UpdateSecondFactorAttempts(ctx context.Context, userID string, fn func(*storage.SecondFactorAttempts) error) error {
-	if userID == "" {
-		return errors.New("update second-factor attempts: empty user id")
-	}
-	return s.inTx(ctx, func(ctx context.Context) error {
-		db := s.conn(ctx)
-		err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&secondFactorAttemptsModel{UserID: userID}).Error
-		if err != nil {
-			return classify("update second-factor attempts", err)
-		}
-		var m secondFactorAttemptsModel
-		if err := s.forUpdate(db).Where("user_id = ?", userID).Take(&m).Error; err != nil {
-			return classify("update second-factor attempts", err)
-		}
-		a := &storage.SecondFactorAttempts{
-			UserID: m.UserID, Attempts: m.Attempts, WindowStart: timeOf(m.WindowStart),
-			Lockouts: m.Lockouts, LockedUntil: timeOf(m.LockedUntil),
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-		next := secondFactorAttemptsModel{
-			UserID: userID, Attempts: a.Attempts, WindowStart: timePtr(a.WindowStart),
-			Lockouts: a.Lockouts, LockedUntil: timePtr(a.LockedUntil),
-		}
-		err = db.Model(&secondFactorAttemptsModel{}).Where("user_id = ?", userID).Select("*").Updates(&next).Error
-		return classify("update second-factor attempts", err)
-	})
-}
-
 // DeleteSecondFactor removes everything of the user's second factor.
 func (s *Store) DeleteSecondFactor(ctx context.Context, userID string) (bool, error) {
 	var removed bool
@@ -222,7 +180,7 @@ func (s *Store) DeleteSecondFactor(ctx context.Context, userID string) (bool, er
 			return classify("delete totp credential", res.Error)
 		}
 		removed = res.RowsAffected > 0
-		for _, m := range []any{&totpEnrollmentModel{}, &recoveryCodeModel{}, &secondFactorAttemptsModel{}} {
+		for _, m := range []any{&totpEnrollmentModel{}, &recoveryCodeModel{}} {
 			if err := db.Where("user_id = ?", userID).Delete(m).Error; err != nil {
 				return classify("delete second factor", err)
 			}

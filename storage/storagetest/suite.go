@@ -60,7 +60,6 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"TOTPCredential", testTOTPCredential},
 		{"ConcurrentTOTPStep", testConcurrentTOTPStep},
 		{"RecoveryCodes", testRecoveryCodes},
-		{"SecondFactorAttempts", testSecondFactorAttempts},
 		{"DeleteSecondFactor", testDeleteSecondFactor},
 	}
 	for _, tc := range tests {

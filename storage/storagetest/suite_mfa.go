@@ -12,8 +12,7 @@ import (
 )
 
 // The second-factor part of the suite: require-mfa flags, pending and active
-// authenticator apps, replay protection, recovery codes and the lockout
-// counters.
+// authenticator apps, replay protection and recovery codes.
 
 func testRequireMFAFlags(t *testing.T, s storage.Store) {
 	ctx := ctxT(t)
@@ -232,80 +231,12 @@ func testRecoveryCodes(t *testing.T, s storage.Store) {
 	}
 }
 
-func testSecondFactorAttempts(t *testing.T, s storage.Store) {
-	ctx := ctxT(t)
-	seedUser(t, s, "u-1", "tara")
-	window := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
-	until := window.Add(5 * time.Minute)
-	must(t, "first update", s.UpdateSecondFactorAttempts(ctx, "u-1", func(a *storage.SecondFactorAttempts) error {
-		if a.UserID != "u-1" || a.Attempts != 0 || !a.WindowStart.IsZero() || a.Lockouts != 0 || !a.LockedUntil.IsZero() {
-			return fmt.Errorf("fresh counters are not zero: %+v", a)
-		}
-		a.Attempts, a.WindowStart, a.Lockouts, a.LockedUntil = 4, window, 2, until
-		return nil
-	}))
-	must(t, "read back", s.UpdateSecondFactorAttempts(ctx, "u-1", func(a *storage.SecondFactorAttempts) error {
-		if a.Attempts != 4 || !a.WindowStart.Equal(window) || a.Lockouts != 2 || !a.LockedUntil.Equal(until) || a.LockedUntil.Location() != time.UTC {
-			return fmt.Errorf("counters round trip: %+v", a)
-		}
-		return nil
-	}))
-	err := s.UpdateSecondFactorAttempts(ctx, "u-1", func(a *storage.SecondFactorAttempts) error {
-		a.Attempts = 99
-		return errAbort
-	})
-	if !errors.Is(err, errAbort) {
-		t.Fatalf("failing fn: got %v", err)
-	}
-	must(t, "reset", s.UpdateSecondFactorAttempts(ctx, "u-1", func(a *storage.SecondFactorAttempts) error {
-		if a.Attempts != 4 {
-			return fmt.Errorf("an aborted update was saved: %d attempts", a.Attempts)
-		}
-		*a = storage.SecondFactorAttempts{UserID: a.UserID}
-		return nil
-	}))
-
-	// Concurrent updates are serialized: no increment is lost, also when
-	// the row does not exist yet.
-	seedUser(t, s, "u-2", "ugo")
-	const n = 8
-	var ready, done sync.WaitGroup
-	ready.Add(n)
-	start := make(chan struct{})
-	errs := make([]error, n)
-	for i := range n {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			ready.Done()
-			<-start
-			errs[i] = s.UpdateSecondFactorAttempts(ctx, "u-2", func(a *storage.SecondFactorAttempts) error {
-				a.Attempts++
-				return nil
-			})
-		}()
-	}
-	ready.Wait()
-	close(start)
-	done.Wait()
-	for _, err := range errs {
-		must(t, "concurrent update", err)
-	}
-	must(t, "count", s.UpdateSecondFactorAttempts(ctx, "u-2", func(a *storage.SecondFactorAttempts) error {
-		if a.Attempts != n {
-			return fmt.Errorf("%d concurrent increments counted %d", n, a.Attempts)
-		}
-		return nil
-	}))
-}
-
 func testDeleteSecondFactor(t *testing.T, s storage.Store) {
 	ctx := ctxT(t)
 	for _, id := range []string{"u-1", "u-2"} {
 		seedUser(t, s, id, "user-"+id)
 		must(t, "activate", s.ActivateTOTP(ctx, &storage.TOTPCredential{UserID: id, SecretCiphertext: []byte("x"), LastStep: 1}, recoveryCodes(id, 2, "a")))
 		must(t, "enroll", s.SaveTOTPEnrollment(ctx, &storage.TOTPEnrollment{UserID: id, SecretCiphertext: []byte("y"), ExpiresAt: time.Now().Add(time.Minute)}))
-		must(t, "attempts", s.UpdateSecondFactorAttempts(ctx, id, func(a *storage.SecondFactorAttempts) error { a.Attempts = 3; return nil }))
 	}
 	removed, err := s.DeleteSecondFactor(ctx, "u-1")
 	if err != nil || !removed {
@@ -321,12 +252,6 @@ func testDeleteSecondFactor(t *testing.T, s storage.Store) {
 	if codes, _ := s.ListRecoveryCodes(ctx, "u-1"); len(codes) != 0 {
 		t.Fatalf("%d recovery codes left after delete", len(codes))
 	}
-	must(t, "attempts after delete", s.UpdateSecondFactorAttempts(ctx, "u-1", func(a *storage.SecondFactorAttempts) error {
-		if a.Attempts != 0 {
-			return fmt.Errorf("counters survived: %+v", a)
-		}
-		return nil
-	}))
 	if _, err := s.FindTOTPCredential(ctx, "u-2"); err != nil {
 		t.Fatalf("another user's credential went too: %v", err)
 	}
