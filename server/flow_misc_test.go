@@ -115,3 +115,25 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 		t.Errorf("readyz during outage: %d", resp.StatusCode)
 	}
 }
+
+// Every log line written while serving a request carries its request id.
+func TestLogLinesCarryRequestID(t *testing.T) {
+	e := newEnv(t, backends[0].dsn(t))
+	c, _ := e.client(manage.ClientSpec{})
+	status, _, h := e.postForm("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, c.ID, "wrong-secret")
+	if status != http.StatusUnauthorized {
+		t.Fatalf("status %d", status)
+	}
+	id := h.Get("X-Request-Id")
+	var handlerLine, accessLine bool
+	for _, line := range strings.Split(logSink.String(), "\n") {
+		if !strings.Contains(line, `"request_id":"`+id+`"`) {
+			continue
+		}
+		handlerLine = handlerLine || strings.Contains(line, "token request failed")
+		accessLine = accessLine || strings.Contains(line, "http request")
+	}
+	if id == "" || !handlerLine || !accessLine {
+		t.Errorf("request %q: handler line %v, access line %v", id, handlerLine, accessLine)
+	}
+}
