@@ -128,6 +128,13 @@ func New(cfg Config) (*Server, error) {
 		Logger:          cfg.Logger,
 		ResumePath:      resumePath,
 		ConsentLifetime: lt.Consent,
+		Limiter: throttle.New(throttle.Config{
+			Store:   cfg.Store,
+			Account: cfg.Lockout,
+			Delay:   cfg.LockoutDelay,
+			Now:     cfg.Now,
+			Logger:  cfg.Logger,
+		}),
 		MFA: mfa.New(mfa.Config{
 			Store:    cfg.Store,
 			Sealer:   cfg.Keyring.AEAD(secret.PurposeAtRest),

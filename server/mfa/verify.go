@@ -30,8 +30,14 @@ func (s *Service) Verify(ctx context.Context, userID, input string) (Method, err
 	if err != nil {
 		return "", err
 	}
-	// A success forgets the failures, and the growth of the lock.
-	if err := s.cfg.Store.DeleteAttemptCounters(ctx, LockoutKey(userID)); err != nil {
+	// A success forgets the failures, and the growth of the lock. The
+	// counter is zeroed rather than deleted: a concurrent attempt may be
+	// between creating the row and locking it.
+	err = s.cfg.Store.UpdateAttemptCounter(ctx, LockoutKey(userID), func(c *storage.AttemptCounter) error {
+		c.Failures, c.Lockouts, c.LockedUntil = 0, 0, time.Time{}
+		return nil
+	})
+	if err != nil {
 		return "", fmt.Errorf("reset second-factor attempts: %w", err)
 	}
 	return method, nil

@@ -112,6 +112,9 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return nil, fmt.Errorf("create browser session: %w", err)
 	}
 	m.writeCookie(w, m.sessionName, token, m.cfg.Absolute)
+	// A completed sign-in: this browser now vouches for the account in the
+	// lockout policy.
+	m.RememberDevice(w, r, userID)
 	return s, nil
 }
 

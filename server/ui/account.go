@@ -114,10 +114,14 @@ func (h *Handlers) AccountSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	username := r.PostFormValue("username")
-	user, err := h.checkPassword(ctx, username, r.PostFormValue("password"))
+	user, err := h.checkPassword(ctx, r, username, r.PostFormValue("password"))
 	if errors.Is(err, errBadCredentials) {
 		h.cfg.Logger.InfoContext(ctx, "account sign-in failed")
 		h.renderAccountSignIn(w, r, http.StatusUnauthorized, username, msgBadLogin)
+		return
+	}
+	if msg, locked := lockedMessage(err, h.cfg.Now()); locked {
+		h.renderAccountSignIn(w, r, http.StatusTooManyRequests, username, msg)
 		return
 	}
 	var enrolled bool
@@ -252,10 +256,14 @@ func (h *Handlers) Reauth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	user, err := h.checkPassword(ctx, a.user.Username, r.PostFormValue("password"))
+	user, err := h.checkPassword(ctx, r, a.user.Username, r.PostFormValue("password"))
 	if errors.Is(err, errBadCredentials) || (err == nil && user.ID != a.user.ID) {
 		h.cfg.Logger.InfoContext(ctx, "password re-check failed", "user_id", a.user.ID)
 		h.renderReauth(w, r, http.StatusUnauthorized, a, "Incorrect password.")
+		return
+	}
+	if msg, locked := lockedMessage(err, h.cfg.Now()); locked {
+		h.renderReauth(w, r, http.StatusTooManyRequests, a, msg)
 		return
 	}
 	if err == nil {

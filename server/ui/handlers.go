@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 	"github.com/gatehouse/gatehouse/server/mfa"
 	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/server/session"
+	"github.com/gatehouse/gatehouse/server/source"
+	"github.com/gatehouse/gatehouse/server/throttle"
 	"github.com/gatehouse/gatehouse/storage"
 )
 
@@ -30,7 +33,9 @@ type Config struct {
 	ConsentLifetime time.Duration
 	// MFA enrolls and verifies second factors.
 	MFA *mfa.Service
-	Now func() time.Time
+	// Limiter applies the sign-in lockout policy.
+	Limiter *throttle.Limiter
+	Now     func() time.Time
 }
 
 // Handlers serves the login, consent and logout pages.
@@ -136,10 +141,14 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	username := r.PostFormValue("username")
 	password := r.PostFormValue("password")
-	user, err := h.checkPassword(ctx, username, password)
+	user, err := h.checkPassword(ctx, r, username, password)
 	if errors.Is(err, errBadCredentials) {
 		h.cfg.Logger.InfoContext(ctx, "login failed", "client_id", ar.ClientID)
 		h.renderLogin(w, r, http.StatusUnauthorized, ar, username, msgBadLogin)
+		return
+	}
+	if msg, locked := lockedMessage(err, h.cfg.Now()); locked {
+		h.renderLogin(w, r, http.StatusTooManyRequests, ar, username, msg)
 		return
 	}
 	if err != nil {
@@ -173,9 +182,23 @@ var errBadCredentials = errors.New("bad credentials")
 
 // checkPassword verifies username and password. Unknown users and disabled
 // accounts cost the same hash as real ones and fail the same way.
-func (h *Handlers) checkPassword(ctx context.Context, username, password string) (*storage.User, error) {
+//
+// The lockout policy applies first (a *throttle.LockedError when locked):
+// failures count per (account, source address), per address and per
+// account, counted for unknown usernames exactly as for real ones; a
+// browser carrying the account's device cookie is exempt.
+func (h *Handlers) checkPassword(ctx context.Context, r *http.Request, username, password string) (*storage.User, error) {
 	user, err := h.cfg.Store.FindUserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	attempt := throttle.Attempt{
+		Kind:          throttle.KindPassword,
+		Account:       storage.NormalizeIdentifier(username),
+		Addr:          source.Addr(ctx),
+		TrustedDevice: user != nil && h.cfg.Sessions.TrustedDevice(r, user.ID),
+	}
+	if err := h.cfg.Limiter.Check(ctx, attempt); err != nil {
 		return nil, err
 	}
 	hash := ""
@@ -189,15 +212,31 @@ func (h *Handlers) checkPassword(ctx context.Context, username, password string)
 		}
 		// A malformed stored hash is logged and treated as a failed login.
 		h.cfg.Logger.ErrorContext(ctx, "verify password", "err", err)
-		return nil, errBadCredentials
+		ok = false
 	}
 	if !ok || user == nil || user.Disabled {
+		if err := h.cfg.Limiter.Failure(ctx, attempt); err != nil {
+			return nil, err
+		}
 		return nil, errBadCredentials
+	}
+	if err := h.cfg.Limiter.Success(ctx, attempt); err != nil {
+		return nil, err
 	}
 	if rehash {
 		h.rehash(ctx, user.ID, password)
 	}
 	return user, nil
+}
+
+// lockedMessage tells a locked-out person when to try again.
+func lockedMessage(err error, now time.Time) (string, bool) {
+	var locked *throttle.LockedError
+	if !errors.As(err, &locked) {
+		return "", false
+	}
+	return fmt.Sprintf("Too many failed attempts. Try again after %s UTC (in %s).",
+		locked.Until.UTC().Format("15:04:05"), humanDuration(locked.Until.Sub(now))), true
 }
 
 // rehash upgrades a password hash made with old parameters; failure only logs.

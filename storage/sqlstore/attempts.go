@@ -2,10 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/gatehouse/gatehouse/storage"
@@ -50,15 +52,22 @@ func (s *Store) UpdateAttemptCounter(ctx context.Context, key string, fn func(*s
 	const op = "update attempt counter"
 	return s.inTx(ctx, func(ctx context.Context) error {
 		db := s.conn(ctx)
-		// Make sure the row exists, so that the locking read below
-		// serializes concurrent first failures too.
-		seed := attemptCounterModel{Key: key, WindowStart: utc(time.Now()), ExpiresAt: utc(time.Now().Add(time.Hour))}
-		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&seed).Error; err != nil {
-			return classify(op, err)
-		}
 		var m attemptCounterModel
-		if err := s.forUpdate(db).Where("key = ?", key).Take(&m).Error; err != nil {
-			return classify(op, err)
+		// Make sure the row exists, so that the locking read serializes
+		// concurrent first failures too. A concurrent reset may delete it
+		// between the two statements: then seed it again.
+		for attempt := 0; ; attempt++ {
+			seed := attemptCounterModel{Key: key, WindowStart: utc(time.Now()), ExpiresAt: utc(time.Now().Add(time.Hour))}
+			if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&seed).Error; err != nil {
+				return classify(op, err)
+			}
+			err := s.forUpdate(db).Where("key = ?", key).Take(&m).Error
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, gorm.ErrRecordNotFound) || attempt == 3 {
+				return classify(op, err)
+			}
 		}
 		c := m.record()
 		if err := fn(c); err != nil {

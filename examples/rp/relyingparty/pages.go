@@ -64,16 +64,16 @@ func staticFiles() http.Handler {
 // claim is one row of the claims table.
 type claim struct{ Name, Value string }
 
-// homePage is the home page: signed out when Name is empty.
+// homePage is the home page: the claims when SignedIn, else the login button.
 type homePage struct {
-	SignedIn       bool
-	Name           string
-	Notice         string
-	Claims         []claim
-	UserInfo       string
-	AccessExpires  string
-	AccessDigest   string
-	HasRefresh     bool
+	SignedIn      bool
+	Name          string
+	Notice        string
+	Claims        []claim
+	UserInfo      string
+	AccessExpires string
+	AccessDigest  string
+	HasRefresh    bool
 }
 
 // timeClaims are shown as dates next to their numeric value.
