@@ -108,11 +108,12 @@ var backends = []backend{
 	{"postgres", func(t *testing.T) string { return storagetest.PostgresDSN(t) }},
 }
 
-// forEachBackend runs f against SQLite and PostgreSQL.
-func forEachBackend(t *testing.T, f func(t *testing.T, e *env)) {
+// forEachBackend runs f against SQLite and PostgreSQL; opts adjust the
+// server's configuration.
+func forEachBackend(t *testing.T, f func(t *testing.T, e *env), opts ...func(*server.Config)) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			f(t, newEnv(t, b.dsn(t)))
+			f(t, newEnv(t, b.dsn(t), opts...))
 		})
 	}
 }

@@ -22,8 +22,14 @@ func secondFactorRoutes(mux *http.ServeMux, h *ui.Handlers, page, post func(http
 		{ui.AccountTOTPPath, h.AccountTOTPPage, h.AccountTOTP},
 		{ui.AccountDisablePath, h.DisableTOTPPage, h.DisableTOTP},
 		{ui.AccountRecoveryPath, h.RecoveryCodesPage, h.RecoveryCodes},
+		{ui.AccountPasswordPath, h.AccountPasswordPage, h.AccountPassword},
+		{ui.AccountProfilePath, h.AccountProfilePage, h.AccountProfile},
+		{ui.AccountAppsPath, h.AccountAppsPage, h.AccountAppRevoke},
+		{ui.AccountSignOutPath, nil, h.AccountSignOutEverywhere},
 	} {
-		mux.Handle("GET "+rt.path, page(rt.get))
+		if rt.get != nil {
+			mux.Handle("GET "+rt.path, page(rt.get))
+		}
 		if rt.post != nil {
 			mux.Handle("POST "+rt.path, post(rt.post))
 		}

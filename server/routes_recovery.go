@@ -16,7 +16,7 @@ import (
 // newSelfService builds the registration and recovery pages. Without a mail
 // sender there is no recovery service (and no outbox): the pages then say
 // that recovery is not available.
-func newSelfService(cfg Config, pages *ui.Pages, signOut manage.SessionEnder) (*ui.SelfService, *mail.Outbox, error) {
+func newSelfService(cfg Config, pages *ui.Pages, accounts *manage.Service) (*ui.SelfService, *mail.Outbox, error) {
 	self := ui.SelfServiceConfig{Registration: cfg.Registration, Pages: pages, Logger: cfg.Logger}
 	if cfg.Mail == nil {
 		if cfg.Registration {
@@ -31,7 +31,7 @@ func newSelfService(cfg Config, pages *ui.Pages, signOut manage.SessionEnder) (*
 	outbox := mail.NewOutbox(cfg.Mail, cfg.Logger, 0)
 	self.Recovery, err = recovery.New(recovery.Config{
 		Store:        cfg.Store,
-		Accounts:     manage.New(cfg.Store, cfg.Passwords, nil, cfg.Now, manage.WithLogout(signOut)),
+		Accounts:     accounts,
 		Passwords:    cfg.Passwords,
 		Tokens:       cfg.Keyring.Digester(secret.PurposeMailToken),
 		Outbox:       outbox,

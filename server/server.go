@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/logout"
 	"github.com/gatehouse/gatehouse/server/mail"
+	"github.com/gatehouse/gatehouse/server/manage"
 	"github.com/gatehouse/gatehouse/server/mfa"
 	"github.com/gatehouse/gatehouse/server/oauth"
 	"github.com/gatehouse/gatehouse/server/outbound"
@@ -120,7 +121,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	accounts := manage.New(cfg.Store, cfg.Passwords, nil, cfg.Now, manage.WithLogout(notifier))
+	selfService, outbox, err := newSelfService(cfg, pages, accounts)
+	if err != nil {
+		return nil, err
+	}
 	pageHandlers := ui.New(ui.Config{
+		Manage:          accounts,
+		Recovery:        selfService.Recovery(),
 		Store:           cfg.Store,
 		Sessions:        sessions,
 		Passwords:       cfg.Passwords,
@@ -146,11 +154,6 @@ func New(cfg Config) (*Server, error) {
 		}),
 		Now: cfg.Now,
 	})
-
-	selfService, outbox, err := newSelfService(cfg, pages, notifier)
-	if err != nil {
-		return nil, err
-	}
 
 	mux := http.NewServeMux()
 	// Discovery and keys: public, cacheable, open to every origin.

@@ -24,6 +24,7 @@ type Store interface {
 	SigningKeys
 	Roles
 	SessionClients
+	ConnectedApps
 	AttemptCounters
 	SignInEvents
 	SecondFactors

@@ -175,13 +175,22 @@ func (n *Notifier) EndSession(ctx context.Context, userID, sid string) error {
 }
 
 // EndUserSessions is EndSession for every session of a user (sign out
-// everywhere, disable, delete, password change).
+// everywhere, disable, delete, password reset).
 func (n *Notifier) EndUserSessions(ctx context.Context, userID string) error {
+	return n.EndOtherSessions(ctx, userID, "")
+}
+
+// EndOtherSessions is EndUserSessions for every session but keepSID (a
+// password change keeps the session it was made in).
+func (n *Notifier) EndOtherSessions(ctx context.Context, userID, keepSID string) error {
 	bySession, err := n.cfg.Sessions.UserSessionClients(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("sessions of user %q: %w", userID, err)
 	}
 	for sid, ids := range bySession {
+		if sid == keepSID {
+			continue
+		}
 		if err := n.cfg.Sessions.ForgetSessionClients(ctx, sid); err != nil {
 			return fmt.Errorf("forget clients of session: %w", err)
 		}

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/server/secret"
+	"github.com/gatehouse/gatehouse/server/source"
 	"github.com/gatehouse/gatehouse/storage"
 )
 
@@ -36,6 +38,9 @@ type Manager struct {
 	flowName    string
 	deviceName  string
 }
+
+// maxUserAgent bounds the user agent kept with a sign-in.
+const maxUserAgent = 200
 
 // touchEvery limits how often a session's last-seen time is written.
 const touchEvery = time.Minute
@@ -110,6 +115,16 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	if err := m.cfg.Store.CreateBrowserSession(ctx, s); err != nil {
 		return nil, fmt.Errorf("create browser session: %w", err)
+	}
+	ua := r.UserAgent()
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	// PostgreSQL text takes neither NUL nor invalid UTF-8.
+	ua = strings.ToValidUTF8(strings.ReplaceAll(ua, "\x00", ""), "")
+	event := &storage.SignInEvent{UserID: userID, At: now, Address: source.Addr(ctx), UserAgent: ua, Methods: amr}
+	if err := m.cfg.Store.RecordSignIn(ctx, event); err != nil {
+		return nil, fmt.Errorf("record sign-in: %w", err)
 	}
 	m.writeCookie(w, m.sessionName, token, m.cfg.Absolute)
 	// A completed sign-in: this browser now vouches for the account in the

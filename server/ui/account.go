@@ -67,7 +67,10 @@ func (h *Handlers) requireRecentPassword(w http.ResponseWriter, r *http.Request,
 
 // notices are the messages a redirect to the account page may show.
 var notices = map[string]string{
-	"totp-off": "Two-factor login is off. Your authenticator app and recovery codes no longer work.",
+	"totp-off":         "Two-factor login is off. Your authenticator app and recovery codes no longer work.",
+	"password-changed": "Your password is changed. Your other devices are signed out.",
+	"profile-saved":    "Your profile is saved.",
+	"email-sent":       "We sent a link to your new address. Your email changes when you open it.",
 }
 
 // Account shows the profile summary and the security section.
@@ -86,7 +89,13 @@ func (h *Handlers) Account(w http.ResponseWriter, r *http.Request) {
 		h.storageFailure(w, r, err)
 		return
 	}
+	signIns, err := h.signInActivity(r, a.user.ID)
+	if err != nil {
+		h.storageFailure(w, r, err)
+		return
+	}
 	h.cfg.Pages.render(w, r, http.StatusOK, "account", map[string]any{
+		"SignIns":   signIns,
 		"User":      a.user,
 		"MFA":       status,
 		"Since":     status.Since.Format("2 January 2006"),

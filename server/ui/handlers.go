@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/manage"
 	"github.com/gatehouse/gatehouse/server/mfa"
 	"github.com/gatehouse/gatehouse/server/policy"
+	"github.com/gatehouse/gatehouse/server/recovery"
 	"github.com/gatehouse/gatehouse/server/session"
 	"github.com/gatehouse/gatehouse/server/source"
 	"github.com/gatehouse/gatehouse/server/throttle"
@@ -35,7 +37,11 @@ type Config struct {
 	MFA *mfa.Service
 	// Limiter applies the sign-in lockout policy.
 	Limiter *throttle.Limiter
-	Now     func() time.Time
+	// Manage changes passwords, profiles and connected apps.
+	Manage *manage.Service
+	// Recovery mails email-verification links; nil when mail is off.
+	Recovery *recovery.Service
+	Now      func() time.Time
 }
 
 // Handlers serves the login, consent and logout pages.

@@ -44,6 +44,9 @@ func NewSelfService(cfg SelfServiceConfig) *SelfService {
 	return &SelfService{cfg: cfg}
 }
 
+// Recovery returns the mail-link service, nil when mail is off.
+func (h *SelfService) Recovery() *recovery.Service { return h.cfg.Recovery }
+
 // PageOption adjusts what every page shows.
 type PageOption func(*Pages)
 

@@ -21,7 +21,8 @@ type Pages struct {
 
 var pageNames = []string{"login", "consent", "error", "logout", "signed_out",
 	"second_factor", "totp_enroll", "recovery_codes", "account", "account_signin", "reauth", "confirm_code",
-	"register", "forgot", "reset", "verify", "check_mail", "link_invalid", "message"}
+	"register", "forgot", "reset", "verify", "check_mail", "link_invalid", "message",
+	"account_password", "account_profile", "account_apps"}
 
 // NewPages parses the templates in fsys (templates/layout.html plus one file per page).
 func NewPages(fsys fs.FS, siteName string, logger *slog.Logger, opts ...PageOption) (*Pages, error) {

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"MailTokenExpiryAndCascade", testMailTokenExpiryAndCascade},
 		{"ConcurrentMailTokenUse", testConcurrentMailTokenUse},
 		{"SessionClients", testSessionClients},
+		{"ConnectedApps", testConnectedApps},
 		{"AttemptCounters", testAttemptCounters},
 		{"SignInEvents", testSignInEvents},
 		{"RequireMFAFlags", testRequireMFAFlags},
