@@ -229,6 +229,7 @@ type clientJSON struct {
 	Public                      bool            `json:"public"`
 	RedirectURIs                []string        `json:"redirect_uris"`
 	PostLogoutRedirectURIs      []string        `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI        string          `json:"backchannel_logout_uri,omitempty"`
 	GrantTypes                  []string        `json:"grant_types"`
 	ResponseTypes               []string        `json:"response_types"`
 	Scope                       string          `json:"scope"`
@@ -252,6 +253,7 @@ func newClientJSON(c *storage.Client) clientJSON {
 		Public:                   c.Public,
 		RedirectURIs:             nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs:   nonNil(c.PostLogoutRedirectURIs),
+		BackchannelLogoutURI:     c.BackchannelLogoutURI,
 		GrantTypes:               nonNil(c.GrantTypes),
 		ResponseTypes:            nonNil(c.GetResponseTypes()),
 		Scope:                    strings.Join(c.Scopes, " "),
