@@ -1,12 +1,13 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/server/leakcheck"
 )
 
 // Environment variables of the browser tests.
@@ -19,50 +20,20 @@ const (
 	chromiumEnv = "GATEHOUSE_CHROMIUM"
 )
 
-// logSink captures every log line of Gatehouse and the example app;
-// sensitive holds every password, secret and TOTP key the tests used.
-// TestMain fails the run if any of them was logged.
-var (
-	logSink   lockedBuffer
-	sensitive sync.Map
-)
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logSink captures every log line of Gatehouse and the example app and
+// remembers every password, secret and TOTP key the tests used. TestMain
+// fails the run if any of them was logged.
+var logSink leakcheck.Capture
 
 // remember records a value that must never appear in a log.
-func remember(values ...string) {
-	for _, v := range values {
-		if len(v) >= 8 {
-			sensitive.Store(v, true)
-		}
-	}
-}
+func remember(values ...string) { logSink.Remember(values...) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	logs := logSink.String()
-	sensitive.Range(func(k, _ any) bool {
-		if strings.Contains(logs, k.(string)) {
-			fmt.Fprintf(os.Stderr, "FAIL: a password, secret or key (%d chars) appears in the logs\n", len(k.(string)))
-			code = 1
-		}
-		return true
-	})
+	for _, leak := range logSink.Leaks() {
+		fmt.Fprintln(os.Stderr, "FAIL:", leak)
+		code = max(code, 1)
+	}
 	os.Exit(code)
 }
 

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -12,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/server"
 	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/keys"
+	"github.com/gatehouse/gatehouse/server/leakcheck"
 	"github.com/gatehouse/gatehouse/server/manage"
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage"
@@ -27,55 +26,21 @@ import (
 	"github.com/gatehouse/gatehouse/storage/storagetest"
 )
 
-// logSink captures every log line of the end-to-end suite; sensitive holds
+// logSink captures every log line of the end-to-end suite and remembers
 // every secret, password, code and token the suite saw. TestMain fails the
 // run if any of them was logged.
-var (
-	logSink   lockedBuffer
-	sensitive sync.Map
-)
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+var logSink leakcheck.Capture
 
 // remember records a value that must never appear in a log.
-func remember(values ...string) {
-	for _, v := range values {
-		if len(v) >= 8 {
-			sensitive.Store(v, true)
-		}
-	}
-}
+func remember(values ...string) { logSink.Remember(values...) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	logs := logSink.String()
-	leaks := 0
-	sensitive.Range(func(k, _ any) bool {
-		if strings.Contains(logs, k.(string)) {
-			leaks++
-			fmt.Fprintf(os.Stderr, "FAIL: a secret, password, code or token (%d chars, starts %q) appears in the logs\n", len(k.(string)), k.(string)[:4])
-		}
-		return true
-	})
-	if code == 0 && leaks > 0 {
-		code = 1
+	for _, leak := range logSink.Leaks() {
+		fmt.Fprintln(os.Stderr, "FAIL:", leak)
+		code = max(code, 1)
 	}
-	if code == 0 && len(logs) == 0 {
+	if code == 0 && len(logSink.String()) == 0 {
 		fmt.Fprintln(os.Stderr, "FAIL: the log capture saw no log line at all")
 		code = 1
 	}
