@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/keys"
@@ -47,6 +50,17 @@ type Config struct {
 	MailsPerHour int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics is the registry /metrics serves and Gatehouse's collectors
+	// are registered on; nil means no metrics.
+	Metrics *prometheus.Registry
+	// Migrations tells /health/ready whether the schema is current; nil
+	// means the readiness check only pings the database.
+	Migrations MigrationChecker
+}
+
+// MigrationChecker reports whether database migrations remain to be applied.
+type MigrationChecker interface {
+	PendingMigrations(ctx context.Context) (bool, error)
 }
 
 // Lifetimes are the token and session lifetimes (SECURITY.md defaults).

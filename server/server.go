@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/server/logout"
 	"github.com/gatehouse/gatehouse/server/mail"
 	"github.com/gatehouse/gatehouse/server/manage"
+	"github.com/gatehouse/gatehouse/server/metrics"
 	"github.com/gatehouse/gatehouse/server/mfa"
 	"github.com/gatehouse/gatehouse/server/oauth"
 	"github.com/gatehouse/gatehouse/server/outbound"
@@ -67,6 +68,12 @@ func New(cfg Config) (*Server, error) {
 		cfg.Lifetimes = DefaultLifetimes()
 	}
 	secure := issuer.Scheme == "https"
+	var m *metrics.Metrics
+	if cfg.Metrics != nil {
+		if m, err = metrics.New(cfg.Metrics); err != nil {
+			return nil, fmt.Errorf("server: metrics: %w", err)
+		}
+	}
 	lt := cfg.Lifetimes
 
 	pages, err := ui.NewPages(web.Templates(), siteName, cfg.Logger, ui.WithRegistration(cfg.Registration))
@@ -112,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 		AllowPrivateOutbound: cfg.AllowPrivateOutbound,
 		Debug:                cfg.Dev,
 		Logger:               cfg.Logger,
+		Metrics:              m,
 		Now:                  cfg.Now,
 		LoginPath:            loginPath,
 		ConsentPath:          consentPath,
@@ -142,6 +150,7 @@ func New(cfg Config) (*Server, error) {
 			Delay:   cfg.LockoutDelay,
 			Now:     cfg.Now,
 			Logger:  cfg.Logger,
+			Metrics: m,
 		}),
 		MFA: mfa.New(mfa.Config{
 			Store:    cfg.Store,
@@ -152,7 +161,8 @@ func New(cfg Config) (*Server, error) {
 			Now:      cfg.Now,
 			Logger:   cfg.Logger,
 		}),
-		Now: cfg.Now,
+		Metrics: m,
+		Now:     cfg.Now,
 	})
 
 	mux := http.NewServeMux()
@@ -192,20 +202,17 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("POST "+logoutPath, page(provider.EndSession))
 
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := cfg.Store.Ping(r.Context()); err != nil {
-			w.Header().Set("Retry-After", "5")
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	adminRoutes(mux, cfg, provider, notifier)
+	healthRoutes(mux, cfg.Store, cfg.Migrations)
+	if m != nil {
+		mux.Handle("GET /metrics", m.Handler())
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		pages.Error(w, r, http.StatusOK, "Gatehouse", "This is an OpenID Connect provider. Applications send you here to sign in.")
 	})
 
-	h := securityHeaders(secure, mux)
+	// Metrics wrap the mux itself: only there is r.Pattern visible after it.
+	h := securityHeaders(secure, m.Middleware(mux))
 	h = source.Middleware(cfg.TrustedProxies, h)
 	h = recoverPanics(cfg.Logger, pages, h)
 	h = accessLog(cfg.Logger, h)
@@ -225,7 +232,7 @@ func staticFiles() http.Handler {
 
 // RunCleanup deletes expired sessions, pending requests, consents and token
 // records every interval until ctx is done. Every instance may run it: the
-// deletes are idempotent.
+// store lets one instance clean at a time and the deletes are idempotent.
 func (s *Server) RunCleanup(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -28,7 +28,11 @@ type Client struct {
 	ID string
 	// SecretDigest is the keyed, versioned digest of the client secret
 	// (empty for public and private_key_jwt clients).
-	SecretDigest            []byte
+	SecretDigest []byte
+	// RotatedSecretDigest is the digest of the previous secret, accepted
+	// until RotatedSecretExpiresAt (clients rotate-secret --grace).
+	RotatedSecretDigest     []byte
+	RotatedSecretExpiresAt  *time.Time
 	Name                    string
 	RedirectURIs            []string
 	PostLogoutRedirectURIs  []string
@@ -55,7 +59,19 @@ type Client struct {
 	UpdatedAt            time.Time
 }
 
-var _ fosite.OpenIDConnectClient = (*Client)(nil)
+var (
+	_ fosite.OpenIDConnectClient      = (*Client)(nil)
+	_ fosite.ClientWithSecretRotation = (*Client)(nil)
+)
+
+// GetRotatedHashes returns the previous secret's digest while its grace
+// period lasts; fosite tries it when the current secret does not match.
+func (c *Client) GetRotatedHashes() [][]byte {
+	if len(c.RotatedSecretDigest) == 0 || c.RotatedSecretExpiresAt == nil || !time.Now().Before(*c.RotatedSecretExpiresAt) {
+		return nil
+	}
+	return [][]byte{c.RotatedSecretDigest}
+}
 
 func (c *Client) GetID() string                   { return c.ID }
 func (c *Client) GetHashedSecret() []byte         { return c.SecretDigest }

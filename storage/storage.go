@@ -33,7 +33,9 @@ type Store interface {
 	// Ping reports whether the database answers (ErrUnavailable if not).
 	Ping(ctx context.Context) error
 	// DeleteExpired removes expired sessions, pending requests, consents,
-	// JWT ids and fosite records whose expiry is before now.
+	// JWT ids, counters, mail links and fosite records whose expiry is
+	// before now, in bounded batches; when another instance is cleaning it
+	// may return at once.
 	DeleteExpired(ctx context.Context, now time.Time) error
 	Close() error
 }
@@ -123,4 +125,20 @@ type SigningKeys interface {
 // Unicode NFKC, then lower case, trimmed.
 func NormalizeIdentifier(s string) string {
 	return strings.ToLower(strings.TrimSpace(norm.NFKC.String(s)))
+}
+
+// Kinds of TOTP secret a TOTPResealer hands to its function.
+const (
+	TOTPCredentialSecret = "credential"
+	TOTPEnrollmentSecret = "enrollment"
+)
+
+// TOTPResealer rewrites the TOTP secrets sealed at rest, so that a rotated
+// system secret can take over (gatehouse secrets reencrypt). It is not part
+// of Store: only the command that rotates needs it.
+type TOTPResealer interface {
+	// ResealTOTPSecrets calls fn with each sealed secret (kind is
+	// TOTPCredentialSecret or TOTPEnrollmentSecret) and stores what it
+	// returns; it returns the number of rows rewritten.
+	ResealTOTPSecrets(ctx context.Context, fn func(kind, userID string, sealed []byte) ([]byte, error)) (int, error)
 }

@@ -19,6 +19,7 @@ import (
 func (a *app) clientsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "clients", Short: "Register and remove OAuth clients"}
 	cmd.AddCommand(a.clientsCreateCommand(), a.clientsListCommand(), a.clientsGetCommand(), a.clientsDeleteCommand(),
+		a.clientsUpdateCommand(), a.clientsRotateSecretCommand(),
 		a.roleAssignmentCommand("grant CLIENT_ID ROLE", "Give a client a role: it decides the client's client_credentials scopes", "client", (*manage.Service).GrantClientRole),
 		a.roleAssignmentCommand("revoke CLIENT_ID ROLE", "Take a role from a client", "client", (*manage.Service).RevokeClientRole))
 	return cmd

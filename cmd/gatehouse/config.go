@@ -40,12 +40,18 @@ const (
 )
 
 // setting returns the flag's value when it was given on the command line,
-// else the environment variable's when set, else def.
+// else the environment variable's when set, else the configuration file's,
+// else def.
 func (a *app) setting(cmd *cobra.Command, flag, env, def string) string {
 	if f := cmd.Flags().Lookup(flag); f != nil && f.Changed {
 		return f.Value.String()
 	}
-	if v := a.getenv(env); v != "" {
+	if env != "" {
+		if v := a.getenv(env); v != "" {
+			return v
+		}
+	}
+	if v, ok := a.file[flag]; ok && v != "" {
 		return v
 	}
 	return def

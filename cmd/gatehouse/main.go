@@ -28,6 +28,8 @@ type app struct {
 	getenv         func(string) string
 	// json is the value of the persistent --json flag.
 	json bool
+	// file holds the configuration file's settings by flag name.
+	file map[string]string
 }
 
 // run executes the command line and returns the exit code.
@@ -51,11 +53,16 @@ func (a *app) rootCommand() *cobra.Command {
 		Long: `Gatehouse is an OAuth 2.0 and OpenID Connect authorization server.
 
 Configuration comes from environment variables (GATEHOUSE_*); a flag given on
-the command line wins over its variable. Run "gatehouse serve --dev" to try it.`,
+the command line wins over its variable, which wins over the YAML file given
+by --config or GATEHOUSE_CONFIG. Run "gatehouse serve --dev" to try it.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.useConfigFile(cmd)
+		},
 	}
 	pf := root.PersistentFlags()
+	pf.String(flagConfig, "", "YAML configuration file: flag names as keys (env "+envConfig+"); flags and environment variables win over it")
 	pf.BoolVar(&a.json, "json", false, "print machine-readable JSON on stdout")
 	pf.String(flagDSN, "", "database: sqlite:///abs/path.db or postgres://... (env GATEHOUSE_DSN; default gatehouse.db in the data directory)")
 	pf.String(flagDataDir, "", "directory of the default SQLite database and the dev-mode secret (env GATEHOUSE_DATA_DIR; default the current directory)")
@@ -69,6 +76,9 @@ the command line wins over its variable. Run "gatehouse serve --dev" to try it.`
 		a.rolesCommand(),
 		a.keysCommand(),
 		a.versionCommand(),
+		a.cleanupCommand(),
+		a.secretsCommand(),
+		a.configCommand(),
 	)
 	return root
 }

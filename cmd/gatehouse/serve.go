@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/server"
@@ -54,7 +56,6 @@ const (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var dev, noMigrate bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the authorization server",
@@ -66,6 +67,9 @@ generated secret in the data directory, seeds a demo client and user and prints
 their credentials with a ready authorization URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// --dev and --no-migrate may also come from the configuration file.
+			dev := a.setting(cmd, "dev", "", "false") == "true"
+			noMigrate := a.setting(cmd, "no-migrate", "", "false") == "true"
 			return a.serve(cmd, dev, noMigrate)
 		},
 	}
@@ -75,8 +79,8 @@ their credentials with a ready authorization URL.`,
 	f.String(flagSecret, "", "system secret, 32 bytes or more (env "+envSecret+", preferred: a command line is visible to other users)")
 	f.String("tls-cert", "", "TLS certificate file (PEM); serve HTTPS when given with --tls-key (env "+envTLSCert+")")
 	f.String("tls-key", "", "TLS private key file (PEM) (env "+envTLSKey+")")
-	f.BoolVar(&dev, "dev", false, "development mode: http issuer on localhost, generated secret, demo client and user")
-	f.BoolVar(&noMigrate, "no-migrate", false, "do not apply migrations; refuse to start if some are pending")
+	f.Bool("dev", false, "development mode: http issuer on localhost, generated secret, demo client and user")
+	f.Bool("no-migrate", false, "do not apply migrations; refuse to start if some are pending")
 	addLifetimeFlags(f)
 	addMailFlags(f)
 	f.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env "+envTrustedProxies+")")
@@ -231,6 +235,8 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 	if err != nil {
 		return err
 	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := server.New(server.Config{
 		Issuer:    cfg.issuer,
 		Dev:       cfg.dev,
@@ -247,6 +253,8 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		Mail:                 sender,
 		Registration:         cfg.mail.registration,
 		MailsPerHour:         cfg.mail.perHour,
+		Metrics:              registry,
+		Migrations:           store,
 	})
 	if err != nil {
 		return fmt.Errorf("build server: %w", err)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -322,4 +323,119 @@ func oneOf(field, v, def string, allowed ...string) (string, error) {
 		return "", invalid(field, "%q is not supported (use %s)", v, strings.Join(allowed, " or "))
 	}
 	return v, nil
+}
+
+// ClientUpdate changes a client's registration; nil fields stay as they are.
+// Authentication (public, method, keys) cannot change: register a new client.
+type ClientUpdate struct {
+	Name                   *string
+	RedirectURIs           *[]string
+	PostLogoutRedirectURIs *[]string
+	Scopes                 *[]string
+	GrantTypes             *[]string
+	Audience               *[]string
+	SkipConsent            *bool
+	RequireMFA             *bool
+	BackchannelLogoutURI   *string
+	AccessTokenFormat      *string
+}
+
+// UpdateClient applies u with the same validation as CreateClient and
+// returns the updated client, a *ValidationError or a *NotFoundError.
+func (s *Service) UpdateClient(ctx context.Context, id string, u ClientUpdate) (*storage.Client, error) {
+	var out *storage.Client
+	err := s.store.UpdateClient(ctx, id, func(c *storage.Client) error {
+		spec := specOf(c)
+		setIf(&spec.Name, u.Name)
+		setIf(&spec.RedirectURIs, u.RedirectURIs)
+		setIf(&spec.PostLogoutRedirectURIs, u.PostLogoutRedirectURIs)
+		setIf(&spec.Scopes, u.Scopes)
+		setIf(&spec.GrantTypes, u.GrantTypes)
+		setIf(&spec.Audience, u.Audience)
+		setIf(&spec.SkipConsent, u.SkipConsent)
+		setIf(&spec.RequireMFA, u.RequireMFA)
+		setIf(&spec.BackchannelLogoutURI, u.BackchannelLogoutURI)
+		setIf(&spec.AccessTokenFormat, u.AccessTokenFormat)
+		n, err := s.clientFromSpec(spec)
+		if err != nil {
+			return err
+		}
+		c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs = n.Name, n.RedirectURIs, n.PostLogoutRedirectURIs
+		c.Scopes, c.GrantTypes, c.Audience = n.Scopes, n.GrantTypes, n.Audience
+		c.SkipConsent, c.RequireMFA, c.BackchannelLogoutURI = n.SkipConsent, n.RequireMFA, n.BackchannelLogoutURI
+		c.AccessTokenFormat = n.AccessTokenFormat
+		c.UpdatedAt = s.now().UTC()
+		out = c
+		return nil
+	})
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return nil, ve
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, &NotFoundError{Kind: "client", ID: id}
+	case err != nil:
+		return nil, fmt.Errorf("update client %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// specOf is the registration c was created from, as far as it matters for
+// validation.
+func specOf(c *storage.Client) ClientSpec {
+	return ClientSpec{
+		Name: c.Name, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Public: c.Public,
+		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, JWKSURI: c.JWKSURI, JWKS: c.JWKS,
+		TokenEndpointAuthSigningAlg: c.TokenEndpointAuthSigningAlg, SkipConsent: c.SkipConsent,
+		RequireMFA: c.RequireMFA, IDTokenSigningAlg: c.IDTokenSigningAlg, AccessTokenFormat: c.AccessTokenFormat,
+		Audience: c.Audience, BackchannelLogoutURI: c.BackchannelLogoutURI,
+	}
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// MaxSecretGrace bounds how long a rotated client secret stays valid.
+const MaxSecretGrace = 30 * 24 * time.Hour
+
+// RotateClientSecret gives a client that authenticates with a secret a new
+// one and returns it (shown only here). The previous secret stays valid for
+// grace (0 ends it at once); a rotation replaces any earlier previous secret.
+func (s *Service) RotateClientSecret(ctx context.Context, id string, grace time.Duration) (*storage.Client, string, error) {
+	if grace < 0 || grace > MaxSecretGrace {
+		return nil, "", invalid("grace", "must be between 0 and %s", MaxSecretGrace)
+	}
+	secret, digest, err := s.newClientSecret(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var out *storage.Client
+	err = s.store.UpdateClient(ctx, id, func(c *storage.Client) error {
+		if c.TokenEndpointAuthMethod != storage.AuthMethodClientSecretBasic && c.TokenEndpointAuthMethod != storage.AuthMethodClientSecretPost {
+			return invalid("client_id", "the client authenticates with %s, not with a secret", c.TokenEndpointAuthMethod)
+		}
+		c.RotatedSecretDigest, c.RotatedSecretExpiresAt = nil, nil
+		if grace > 0 {
+			until := s.now().UTC().Add(grace)
+			c.RotatedSecretDigest, c.RotatedSecretExpiresAt = c.SecretDigest, &until
+		}
+		c.SecretDigest = digest
+		c.UpdatedAt = s.now().UTC()
+		out = c
+		return nil
+	})
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return nil, "", ve
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, "", &NotFoundError{Kind: "client", ID: id}
+	case err != nil:
+		return nil, "", fmt.Errorf("rotate secret of client %q: %w", id, err)
+	}
+	return out, secret, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/metrics"
 	"github.com/gatehouse/gatehouse/server/outbound"
 	"github.com/gatehouse/gatehouse/server/session"
 	"github.com/gatehouse/gatehouse/server/throttle"
@@ -62,7 +63,9 @@ type Config struct {
 	// Debug sends fosite's debug messages to clients (dev mode only).
 	Debug  bool
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Metrics counts issued tokens and refresh-token reuse; nil counts nothing.
+	Metrics *metrics.Metrics
+	Now     func() time.Time
 	// Paths of the pages the dispatcher sends people to.
 	LoginPath, ConsentPath string
 	// SecondFactorPath asks for a code; EnrollPath sets up an authenticator

@@ -29,6 +29,11 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	sess := newSession()
 	req, err := p.fosite.NewAccessRequest(ctx, r, sess)
 	if err != nil {
+		// fosite answers a rotated refresh token presented again with
+		// ErrInactiveToken, after revoking the whole token family.
+		if errors.Is(err, fosite.ErrInactiveToken) && r.PostForm.Get("grant_type") == "refresh_token" {
+			p.cfg.Metrics.RefreshReuse()
+		}
 		p.writeAccessError(w, r, req, err)
 		return
 	}
@@ -47,6 +52,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	resp.SetScopes(req.GetGrantedScopes())
 	p.cfg.Logger.InfoContext(ctx, "token issued", "client_id", req.GetClient().GetID(),
 		"grant_type", req.GetGrantTypes(), "subject", sess.GetSubject())
+	p.cfg.Metrics.TokenIssued(req.GetGrantTypes())
 	p.fosite.WriteAccessResponse(ctx, w, req, resp)
 }
 

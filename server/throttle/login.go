@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gatehouse/gatehouse/server/metrics"
 	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/storage"
 )
@@ -28,6 +29,8 @@ type Config struct {
 	Delay, MaxDelay time.Duration
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Metrics counts lockouts; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // DefaultAddressLockout locks an address after 50 failures in 10 minutes.
@@ -124,6 +127,7 @@ func (l *Limiter) Failure(ctx context.Context, a Attempt) error {
 			}
 			if p.RecordFailure(c, now) {
 				locked = &LockedError{Until: c.LockedUntil}
+				l.cfg.Metrics.Lockout(lockName(key, a))
 				l.cfg.Logger.WarnContext(ctx, "security event: lockout", "kind", a.Kind, "counter", lockName(key, a),
 					"until", c.LockedUntil, "lockouts", c.Lockouts, "addr", a.Addr)
 			}

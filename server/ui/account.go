@@ -124,6 +124,7 @@ func (h *Handlers) AccountSignIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	username := r.PostFormValue("username")
 	user, err := h.checkPassword(ctx, r, username, r.PostFormValue("password"))
+	h.countSignIn(err)
 	if errors.Is(err, errBadCredentials) {
 		h.cfg.Logger.InfoContext(ctx, "account sign-in failed")
 		h.renderAccountSignIn(w, r, http.StatusUnauthorized, username, msgBadLogin)

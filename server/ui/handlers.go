@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/manage"
+	"github.com/gatehouse/gatehouse/server/metrics"
 	"github.com/gatehouse/gatehouse/server/mfa"
 	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/server/recovery"
@@ -41,7 +42,9 @@ type Config struct {
 	Manage *manage.Service
 	// Recovery mails email-verification links; nil when mail is off.
 	Recovery *recovery.Service
-	Now      func() time.Time
+	// Metrics counts sign-in and second-factor outcomes; nil counts nothing.
+	Metrics *metrics.Metrics
+	Now     func() time.Time
 }
 
 // Handlers serves the login, consent and logout pages.
@@ -148,6 +151,7 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	username := r.PostFormValue("username")
 	password := r.PostFormValue("password")
 	user, err := h.checkPassword(ctx, r, username, password)
+	h.countSignIn(err)
 	if errors.Is(err, errBadCredentials) {
 		h.cfg.Logger.InfoContext(ctx, "login failed", "client_id", ar.ClientID)
 		h.renderLogin(w, r, http.StatusUnauthorized, ar, username, msgBadLogin)
@@ -185,6 +189,20 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 }
 
 var errBadCredentials = errors.New("bad credentials")
+
+// countSignIn counts the outcome of a sign-in's password check (errors
+// that are not about the person's attempt are not counted).
+func (h *Handlers) countSignIn(err error) {
+	var locked *throttle.LockedError
+	switch {
+	case err == nil:
+		h.cfg.Metrics.Login(metrics.LoginSuccess)
+	case errors.Is(err, errBadCredentials):
+		h.cfg.Metrics.Login(metrics.LoginBadCredentials)
+	case errors.As(err, &locked):
+		h.cfg.Metrics.Login(metrics.LoginLocked)
+	}
+}
 
 // checkPassword verifies username and password. Unknown users and disabled
 // accounts cost the same hash as real ones and fail the same way.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse/gatehouse/server/metrics"
 	"github.com/gatehouse/gatehouse/server/mfa"
 	"github.com/gatehouse/gatehouse/server/policy"
 	"github.com/gatehouse/gatehouse/storage"
@@ -183,6 +184,7 @@ func (h *Handlers) SecondFactor(w http.ResponseWriter, r *http.Request) {
 func (h *Handlers) verifySecondFactor(w http.ResponseWriter, r *http.Request, user *storage.User, rerender func(status int, msg string)) (mfa.Method, bool) {
 	ctx := r.Context()
 	method, err := h.cfg.MFA.Verify(ctx, user.ID, r.PostFormValue("code"))
+	h.cfg.Metrics.MFA(mfaOutcome(err))
 	if err == nil {
 		h.cfg.Logger.InfoContext(ctx, "second factor verified", "user_id", user.ID, "method", string(method))
 		return method, true
@@ -216,6 +218,23 @@ func secondFactorFailure(w http.ResponseWriter, err error, now time.Time) (int, 
 		return http.StatusUnauthorized, "That code is not right. Check your authenticator app and try again.", true
 	}
 	return 0, "", false
+}
+
+// mfaOutcome names a second-factor result for the metrics ("" for errors
+// that are not about the code, which are not counted).
+func mfaOutcome(err error) string {
+	var locked *mfa.LockedError
+	switch {
+	case err == nil:
+		return metrics.MFASuccess
+	case errors.As(err, &locked):
+		return metrics.MFALocked
+	case errors.Is(err, mfa.ErrCodeUsed):
+		return metrics.MFAReused
+	case errors.Is(err, mfa.ErrInvalidCode):
+		return metrics.MFAInvalid
+	}
+	return ""
 }
 
 // humanDuration rounds a wait up to whole minutes (or seconds under one).

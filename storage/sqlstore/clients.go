@@ -15,6 +15,8 @@ func clientToModel(c *storage.Client) clientModel {
 	return clientModel{
 		ID:                          c.ID,
 		SecretDigest:                c.SecretDigest,
+		RotatedSecretDigest:         c.RotatedSecretDigest,
+		RotatedSecretExpiresAt:      utcPtr(c.RotatedSecretExpiresAt),
 		Name:                        c.Name,
 		RedirectURIs:                c.RedirectURIs,
 		PostLogoutRedirectURIs:      c.PostLogoutRedirectURIs,
@@ -41,6 +43,8 @@ func (m *clientModel) record() *storage.Client {
 	return &storage.Client{
 		ID:                          m.ID,
 		SecretDigest:                m.SecretDigest,
+		RotatedSecretDigest:         m.RotatedSecretDigest,
+		RotatedSecretExpiresAt:      utcPtr(m.RotatedSecretExpiresAt),
 		Name:                        m.Name,
 		RedirectURIs:                m.RedirectURIs,
 		PostLogoutRedirectURIs:      m.PostLogoutRedirectURIs,
@@ -149,4 +153,13 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 		return notFound(fmt.Sprintf("delete client %q", id))
 	}
 	return nil
+}
+
+// utcPtr is utc for an optional time.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := utc(*t)
+	return &u
 }

@@ -86,6 +86,8 @@ func stringOf(p *string) string {
 type clientModel struct {
 	ID                          string     `gorm:"column:id;primaryKey"`
 	SecretDigest                []byte     `gorm:"column:secret_digest"`
+	RotatedSecretDigest         []byte     `gorm:"column:rotated_secret_digest"`
+	RotatedSecretExpiresAt      *time.Time `gorm:"column:rotated_secret_expires_at"`
 	Name                        string     `gorm:"column:name"`
 	RedirectURIs                stringList `gorm:"column:redirect_uris"`
 	PostLogoutRedirectURIs      stringList `gorm:"column:post_logout_redirect_uris"`

@@ -172,10 +172,3 @@ func (s *Store) CountMailsSince(ctx context.Context, email string, since time.Ti
 	}
 	return int(n), nil
 }
-
-// deleteExpiredMailTokens removes the rows that expired more than
-// mailTokenRetention before now.
-func (s *Store) deleteExpiredMailTokens(ctx context.Context, now time.Time) error {
-	err := s.conn(ctx).Where("expires_at < ?", utc(now.Add(-mailTokenRetention))).Delete(&mailTokenModel{}).Error
-	return classify("delete expired mail tokens", err)
-}

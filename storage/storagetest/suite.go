@@ -62,6 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ConcurrentTOTPStep", testConcurrentTOTPStep},
 		{"RecoveryCodes", testRecoveryCodes},
 		{"DeleteSecondFactor", testDeleteSecondFactor},
+		{"ClientSecretRotation", testClientSecretRotation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

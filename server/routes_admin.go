@@ -1,0 +1,25 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/server/admin"
+	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/manage"
+	"github.com/gatehouse/gatehouse/server/secret"
+)
+
+// adminRoutes mounts the admin REST API. Its manage service can issue client
+// secrets (the pages' one cannot) and sends back-channel logout tokens when
+// it ends sessions.
+func adminRoutes(mux *http.ServeMux, cfg Config, auth admin.BearerChecker, logout manage.SessionEnder) {
+	hasher := credential.NewSecretHasher(cfg.Keyring.Digester(secret.PurposeClientSecret))
+	admin.New(admin.Config{
+		Manage:           manage.New(cfg.Store, cfg.Passwords, hasher, cfg.Now, manage.WithLogout(logout)),
+		Consents:         cfg.Store,
+		Keys:             cfg.Keys,
+		Auth:             auth,
+		Logger:           cfg.Logger,
+		MaxTokenLifetime: cfg.Lifetimes.LongestTokenLifetime(),
+	}).Register(mux)
+}
