@@ -81,7 +81,14 @@ func TestAdminUsers(t *testing.T) {
 			t.Fatalf("consents after delete: %v", consents)
 		}
 
+		sessions := api.must(http.StatusOK, "GET", "/admin/users/{id}/sessions", params{"id": id}, nil)
+		if items := sessions["items"].([]any); len(items) != 1 || items[0].(map[string]any)["sid"] != sidOf(t, tokens) {
+			t.Fatalf("sessions: %v", sessions)
+		}
 		api.must(http.StatusOK, "POST", "/admin/users/{id}/sign-out", params{"id": id}, nil)
+		if sessions := api.must(http.StatusOK, "GET", "/admin/users/{id}/sessions", params{"id": id}, nil); len(sessions["items"].([]any)) != 0 {
+			t.Fatalf("sessions after sign-out: %v", sessions)
+		}
 		resp, err := b.Get(rp.authURL().url)
 		if err != nil {
 			t.Fatal(err)

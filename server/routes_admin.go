@@ -17,6 +17,7 @@ func adminRoutes(mux *http.ServeMux, cfg Config, auth admin.BearerChecker, logou
 	admin.New(admin.Config{
 		Manage:           manage.New(cfg.Store, cfg.Passwords, hasher, cfg.Now, manage.WithLogout(logout)),
 		Consents:         cfg.Store,
+		Sessions:         cfg.Store,
 		Keys:             cfg.Keys,
 		Auth:             auth,
 		Logger:           cfg.Logger,

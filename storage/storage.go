@@ -91,6 +91,8 @@ type BrowserSessions interface {
 	DeleteBrowserSession(ctx context.Context, id string) error
 	// DeleteUserBrowserSessions ends every session of a user.
 	DeleteUserBrowserSessions(ctx context.Context, userID string) error
+	// ListUserBrowserSessions returns the user's unexpired sessions, newest first.
+	ListUserBrowserSessions(ctx context.Context, userID string) ([]*BrowserSession, error)
 }
 
 // AuthRequests stores pending interactive authorizations.

@@ -37,6 +37,7 @@ type BearerChecker interface {
 type Config struct {
 	Manage   *manage.Service
 	Consents storage.Consents
+	Sessions storage.BrowserSessions
 	Keys     *keys.Manager
 	Auth     BearerChecker
 	Logger   *slog.Logger
@@ -84,6 +85,7 @@ var routes = []route{
 	{"POST", "/admin/users/{id}/reset-mfa", (*Handler).resetMFA},
 	{"PUT", "/admin/users/{id}/roles/{role}", (*Handler).grantUserRole},
 	{"DELETE", "/admin/users/{id}/roles/{role}", (*Handler).revokeUserRole},
+	{"GET", "/admin/users/{id}/sessions", (*Handler).listSessions},
 	{"GET", "/admin/users/{id}/consents", (*Handler).listConsents},
 	{"DELETE", "/admin/users/{id}/consents/{client_id}", (*Handler).deleteConsent},
 	{"GET", "/admin/roles", (*Handler).listRoles},

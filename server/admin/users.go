@@ -176,6 +176,37 @@ type consentJSON struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
+// sessionJSON is a signed-in browser; its storage id (a digest of the
+// cookie secret) is never shown.
+type sessionJSON struct {
+	SID        string    `json:"sid"`
+	AuthTime   time.Time `json:"auth_time"`
+	AMR        []string  `json:"amr"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
+	u, err := h.cfg.Manage.GetUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ss, err := h.cfg.Sessions.ListUserBrowserSessions(r.Context(), u.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := make([]sessionJSON, len(ss))
+	for i, s := range ss {
+		out[i] = sessionJSON{SID: s.SID, AuthTime: s.AuthTime, AMR: nonNil(s.AMR), CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt, ExpiresAt: s.ExpiresAt}
+	}
+	if p, ok := page(w, r, out); ok {
+		writeJSON(w, http.StatusOK, p)
+	}
+}
+
 func (h *Handler) listConsents(w http.ResponseWriter, r *http.Request) {
 	u, err := h.cfg.Manage.GetUser(r.Context(), r.PathValue("id"))
 	if err != nil {

@@ -69,6 +69,21 @@ func (s *Store) FindBrowserSession(ctx context.Context, id string) (*storage.Bro
 	return m.record(), nil
 }
 
+// ListUserBrowserSessions returns the user's unexpired sessions, newest first.
+func (s *Store) ListUserBrowserSessions(ctx context.Context, userID string) ([]*storage.BrowserSession, error) {
+	var ms []browserSessionModel
+	err := s.conn(ctx).Where("user_id = ? AND expires_at > ?", userID, utc(time.Now())).
+		Order("created_at DESC").Find(&ms).Error
+	if err != nil {
+		return nil, classify("list browser sessions", err)
+	}
+	out := make([]*storage.BrowserSession, len(ms))
+	for i := range ms {
+		out[i] = ms[i].record()
+	}
+	return out, nil
+}
+
 // UpdateBrowserSession loads the session (expired or not), applies fn and
 // saves it in one transaction. fn may not change the id.
 func (s *Store) UpdateBrowserSession(ctx context.Context, id string, fn func(*storage.BrowserSession) error) error {

@@ -56,7 +56,15 @@ func testConnectedApps(t *testing.T, s storage.Store) {
 	for _, id := range []string{"s1", "s2", "s3"} {
 		must(t, "session", s.CreateBrowserSession(ctx, &storage.BrowserSession{ID: id, SID: "sid-" + id, UserID: "u1", AuthTime: base, CreatedAt: base, LastSeenAt: base, ExpiresAt: base.Add(time.Hour)}))
 	}
+	listed, err := s.ListUserBrowserSessions(ctx, "u1")
+	must(t, "list sessions", err)
+	if len(listed) != 3 || listed[0].UserID != "u1" {
+		t.Fatalf("sessions of u1 = %d", len(listed))
+	}
 	must(t, "end others", s.DeleteOtherBrowserSessions(ctx, "u1", "s2"))
+	if listed, _ := s.ListUserBrowserSessions(ctx, "u1"); len(listed) != 1 || listed[0].SID != "sid-s2" {
+		t.Errorf("sessions after ending the others = %+v", listed)
+	}
 	for id, want := range map[string]bool{"s1": false, "s2": true, "s3": false} {
 		_, err := s.FindBrowserSession(ctx, id)
 		if got := err == nil; got != want {
