@@ -184,6 +184,9 @@ log-level: debug
 		// The file names a bad issuer: serve refuses it unless the
 		// environment or a flag overrides it.
 		p := write("bad-issuer.yaml", "issuer: http://example.com\nno-migrate: true\n")
+		if stderr := c.sub(t).fails("", "serve", "--config", p); !strings.Contains(stderr, "http://example.com") {
+			t.Errorf("serve --config: %q, want the file's issuer refused", stderr)
+		}
 		sc := c.sub(t)
 		sc.env["GATEHOUSE_CONFIG"] = p
 		if stderr := sc.fails("", "serve"); !strings.Contains(stderr, "http://example.com") {

@@ -31,12 +31,20 @@ func NewClientSecret() (string, error) {
 
 // RandomID returns nBytes from crypto/rand as base64url without padding, for
 // client ids, user ids (sub), session ids and request ids.
+//
+// The id never starts with '-' or '_': people paste ids into command lines,
+// where a leading '-' reads as a flag. Redrawing costs under 4 % of draws
+// and keeps the ids uniform over the remaining first characters.
 func RandomID(nBytes int) string {
 	b := make([]byte, nBytes)
-	// crypto/rand.Read never fails since Go 1.24; it crashes the program
-	// rather than return predictable bytes.
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	for {
+		// crypto/rand.Read never fails since Go 1.24; it crashes the
+		// program rather than return predictable bytes.
+		_, _ = rand.Read(b)
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' && id[0] != '_' {
+			return id
+		}
+	}
 }
 
 // SecretHasher is fosite's client-secret hasher: a keyed, versioned HMAC

@@ -52,6 +52,12 @@ func TestRandomID(t *testing.T) {
 			t.Fatalf("RandomID(%d) repeated", n)
 		}
 	}
+	// Ids never start like a command-line flag (1 in 32 draws would).
+	for range 2000 {
+		if id := RandomID(8); id[0] == '-' || id[0] == '_' {
+			t.Fatalf("RandomID = %q starts with %q", id, id[0])
+		}
+	}
 }
 
 func TestSecretHasher(t *testing.T) {
