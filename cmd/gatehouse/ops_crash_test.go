@@ -27,7 +27,7 @@ func TestKillDashNineLosesNothingAnswered(t *testing.T) {
 		// Kill once the load is well under way (bounded: the load itself
 		// ends after 4×400 requests).
 		deadline := time.Now().Add(30 * time.Second)
-		for l.count(http.StatusOK) < 60 && time.Now().Before(deadline) {
+		for l.count(http.StatusOK) < 150 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil {

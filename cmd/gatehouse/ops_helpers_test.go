@@ -85,10 +85,10 @@ func (o *opsClient) token(base string) (int, string, string, error) {
 	return status, retry, tok.AccessToken, nil
 }
 
-// revoke revokes an access token and returns the status.
-func (o *opsClient) revoke(base, token string) (int, error) {
-	status, _, _, err := o.post(base, "/oauth2/revoke", url.Values{"token": {token}, "token_type_hint": {"access_token"}})
-	return status, err
+// revoke revokes an access token and returns the status and Retry-After.
+func (o *opsClient) revoke(base, token string) (int, string, error) {
+	status, retry, _, err := o.post(base, "/oauth2/revoke", url.Values{"token": {token}, "token_type_hint": {"access_token"}})
+	return status, retry, err
 }
 
 // active introspects a token; it fails t on anything but a 200 answer.
@@ -171,8 +171,8 @@ func (l *ledger) load(o *opsClient, base func() string, workers, max int, pause 
 				}
 				// A revocation that did not answer 200 leaves the token in
 				// an unknown state: it is in neither list.
-				status, err = o.revoke(base(), tok)
-				l.status(status, "", err)
+				status, retry, err = o.revoke(base(), tok)
+				l.status(status, retry, err)
 				if err == nil && status == http.StatusOK {
 					l.mu.Lock()
 					l.revoked = append(l.revoked, tok)

@@ -2,6 +2,8 @@ package oauth
 
 import (
 	"net/http"
+
+	"github.com/ory/fosite"
 )
 
 // Revoke is the RFC 7009 endpoint. Clients authenticate as at the token
@@ -18,8 +20,16 @@ func (p *Provider) Revoke(w http.ResponseWriter, r *http.Request) {
 		rfc := rfcError(err)
 		p.logError(r, "revocation failed", rfc)
 		p.countClientAuthFailure(r, rfc)
-		if unavailable(err) {
+		// fosite's revocation handler reports a failed lookup or revoke as
+		// a bare temporarily_unavailable (the storage error is not wrapped),
+		// and WriteRevocationResponse would answer it 200: the client would
+		// believe a revocation that did not happen.
+		switch {
+		case unavailable(err) || rfc.ErrorField == fosite.ErrTemporarilyUnavailable.ErrorField:
 			writeJSONError(w, http.StatusServiceUnavailable, rfc)
+			return
+		case rfc.CodeField >= http.StatusInternalServerError:
+			writeJSONError(w, http.StatusInternalServerError, fosite.ErrServerError)
 			return
 		}
 	}

@@ -26,6 +26,9 @@
 // starts a cluster deletes every directory whose owner.pid is no longer a
 // live process.
 //
+// NewCluster is the exception: a cluster owned by one test, which stops and
+// starts it at will (outage tests), removed when the test ends.
+//
 // The package holds process-wide state (the server, behind a sync.Once) on
 // purpose: one cluster per test binary is what makes PostgreSQL tests cheap.
 // It must not import storage/sqlstore, whose tests import it; backends open
