@@ -46,6 +46,12 @@ type Config struct {
 	Mail mail.Sender
 	// Registration opens self-registration at /register; it needs Mail.
 	Registration bool
+	// DynamicRegistration opens RFC 7591/7592 client registration at
+	// /oauth2/register; it needs RegistrationTokens.
+	DynamicRegistration bool
+	// RegistrationTokens are the initial access tokens a dynamic
+	// registration must present.
+	RegistrationTokens []string
 	// MailsPerHour bounds the mails sent to one address in an hour; 0 means 5.
 	MailsPerHour int
 	// Now is the clock; nil means time.Now.

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/server/admin"
 	"github.com/gatehouse/gatehouse/server/credential"
+	"github.com/gatehouse/gatehouse/server/dcr"
 	"github.com/gatehouse/gatehouse/server/manage"
 	"github.com/gatehouse/gatehouse/server/secret"
 )
@@ -23,4 +25,21 @@ func adminRoutes(mux *http.ServeMux, cfg Config, auth admin.BearerChecker, logou
 		Logger:           cfg.Logger,
 		MaxTokenLifetime: cfg.Lifetimes.LongestTokenLifetime(),
 	}).Register(mux)
+}
+
+// registrationRoutes mounts dynamic client registration (RFC 7591/7592).
+func registrationRoutes(mux *http.ServeMux, cfg Config, logout manage.SessionEnder) error {
+	hasher := credential.NewSecretHasher(cfg.Keyring.Digester(secret.PurposeClientSecret))
+	h, err := dcr.New(dcr.Config{
+		Issuer:        cfg.Issuer,
+		Manage:        manage.New(cfg.Store, cfg.Passwords, hasher, cfg.Now, manage.WithLogout(logout)),
+		Tokens:        cfg.Keyring.Digester(secret.PurposeRegistrationToken),
+		InitialTokens: cfg.RegistrationTokens,
+		Logger:        cfg.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("server: dynamic registration: %w", err)
+	}
+	h.Register(mux)
+	return nil
 }

@@ -118,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 		},
 		AllowPrivateOutbound: cfg.AllowPrivateOutbound,
 		Debug:                cfg.Dev,
+		RegistrationEndpoint: cfg.DynamicRegistration,
 		Logger:               cfg.Logger,
 		Metrics:              m,
 		Now:                  cfg.Now,
@@ -203,6 +204,11 @@ func New(cfg Config) (*Server, error) {
 
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	adminRoutes(mux, cfg, provider, notifier)
+	if cfg.DynamicRegistration {
+		if err := registrationRoutes(mux, cfg, notifier); err != nil {
+			return nil, err
+		}
+	}
 	healthRoutes(mux, cfg.Store, cfg.Migrations)
 	if m != nil {
 		mux.Handle("GET /metrics", m.Handler())

@@ -31,8 +31,11 @@ type Client struct {
 	SecretDigest []byte
 	// RotatedSecretDigest is the digest of the previous secret, accepted
 	// until RotatedSecretExpiresAt (clients rotate-secret --grace).
-	RotatedSecretDigest     []byte
-	RotatedSecretExpiresAt  *time.Time
+	RotatedSecretDigest    []byte
+	RotatedSecretExpiresAt *time.Time
+	// RegistrationTokenDigest is the keyed digest of the RFC 7592
+	// registration access token (dynamically registered clients only).
+	RegistrationTokenDigest []byte
 	Name                    string
 	RedirectURIs            []string
 	PostLogoutRedirectURIs  []string

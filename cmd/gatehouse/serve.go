@@ -83,6 +83,7 @@ their credentials with a ready authorization URL.`,
 	f.Bool("no-migrate", false, "do not apply migrations; refuse to start if some are pending")
 	addLifetimeFlags(f)
 	addMailFlags(f)
+	addDynamicRegistrationFlags(f)
 	f.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env "+envTrustedProxies+")")
 	f.String("lockout", "", "sign-in lockout: THRESHOLD/WINDOW/DURATION,DURATION,... (env "+envLockout+", default 5/10m/1m,5m,15m)")
 	f.Bool("allow-private-backchannel", false, "let back-channel logout and jwks_uri requests reach loopback and private addresses over http (env "+envAllowPrivateBackchannel+"=true; implied by --dev)")
@@ -102,6 +103,8 @@ type serveConfig struct {
 	trustedProxies  []netip.Prefix
 	lockout         policy.Lockout
 	mail            mailSettings
+	dcr             bool
+	dcrTokens       []string
 }
 
 func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig, error) {
@@ -138,6 +141,9 @@ func (a *app) serveConfig(cmd *cobra.Command, dev, noMigrate bool) (serveConfig,
 		return c, err
 	}
 	if c.mail, err = a.mailSettings(cmd, dev, c.dataDir); err != nil {
+		return c, err
+	}
+	if c.dcr, c.dcrTokens, err = a.dynamicRegistration(cmd); err != nil {
 		return c, err
 	}
 	grace := a.setting(cmd, "refresh-grace-period", envRefreshGrace, "0s")
@@ -253,6 +259,8 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		Mail:                 sender,
 		Registration:         cfg.mail.registration,
 		MailsPerHour:         cfg.mail.perHour,
+		DynamicRegistration:  cfg.dcr,
+		RegistrationTokens:   cfg.dcrTokens,
 		Metrics:              registry,
 		Migrations:           store,
 	})

@@ -73,6 +73,9 @@ type ClientSpec struct {
 	// BackchannelLogoutURI receives logout tokens when a session of the
 	// client ends (https, or http on a loopback host).
 	BackchannelLogoutURI string
+	// RegistrationTokenDigest is the digest of the RFC 7592 registration
+	// access token of a dynamically registered client.
+	RegistrationTokenDigest []byte
 }
 
 // CreateClient validates spec, registers the client and returns it with its
@@ -84,6 +87,7 @@ func (s *Service) CreateClient(ctx context.Context, spec ClientSpec) (*storage.C
 		return nil, "", err
 	}
 	c.ID = credential.RandomID(clientIDBytes)
+	c.RegistrationTokenDigest = spec.RegistrationTokenDigest
 	secret := ""
 	if c.TokenEndpointAuthMethod == storage.AuthMethodClientSecretBasic || c.TokenEndpointAuthMethod == storage.AuthMethodClientSecretPost {
 		if secret, c.SecretDigest, err = s.newClientSecret(ctx); err != nil {

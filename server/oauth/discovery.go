@@ -15,8 +15,8 @@ var (
 		"at_hash", "name", "preferred_username", "updated_at", "email", "email_verified"}
 )
 
-// discoveryDocument is computed once: it depends only on the issuer.
-func discoveryDocument(issuer string) ([]byte, error) {
+// discoveryDocument is computed once: it depends only on the configuration.
+func discoveryDocument(issuer string, registration bool) ([]byte, error) {
 	doc := map[string]any{
 		"issuer":                                           issuer,
 		"authorization_endpoint":                           issuer + "/oauth2/auth",
@@ -45,6 +45,9 @@ func discoveryDocument(issuer string) ([]byte, error) {
 		"request_uri_parameter_supported":                  false,
 		"authorization_response_iss_parameter_supported":   true,
 		"userinfo_signing_alg_values_supported":            []string{"none"},
+	}
+	if registration {
+		doc["registration_endpoint"] = issuer + "/oauth2/register"
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -61,8 +61,11 @@ type Config struct {
 	// AllowPrivateOutbound lets jwks_uri fetches reach private addresses (dev, tests).
 	AllowPrivateOutbound bool
 	// Debug sends fosite's debug messages to clients (dev mode only).
-	Debug  bool
-	Logger *slog.Logger
+	Debug bool
+	// RegistrationEndpoint advertises /oauth2/register in discovery
+	// (dynamic client registration is on).
+	RegistrationEndpoint bool
+	Logger               *slog.Logger
 	// Metrics counts issued tokens and refresh-token reuse; nil counts nothing.
 	Metrics *metrics.Metrics
 	Now     func() time.Time
@@ -204,7 +207,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 		cors:   &cors{store: store, now: cfg.Now},
 	}
 	var err error
-	if p.discovery, err = discoveryDocument(cfg.Issuer); err != nil {
+	if p.discovery, err = discoveryDocument(cfg.Issuer, cfg.RegistrationEndpoint); err != nil {
 		return nil, err
 	}
 	return p, nil

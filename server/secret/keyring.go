@@ -29,6 +29,9 @@ const (
 	// PurposeMailToken keys the digests of the single-use links sent by
 	// mail (email verification, password reset).
 	PurposeMailToken Purpose = "mail-token"
+	// PurposeRegistrationToken keys the digests of RFC 7592 registration
+	// access tokens.
+	PurposeRegistrationToken Purpose = "registration-token"
 )
 
 // MinSecretLength is the shortest system secret accepted, in bytes.

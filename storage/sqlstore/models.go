@@ -88,6 +88,7 @@ type clientModel struct {
 	SecretDigest                []byte     `gorm:"column:secret_digest"`
 	RotatedSecretDigest         []byte     `gorm:"column:rotated_secret_digest"`
 	RotatedSecretExpiresAt      *time.Time `gorm:"column:rotated_secret_expires_at"`
+	RegistrationTokenDigest     []byte     `gorm:"column:registration_token_digest"`
 	Name                        string     `gorm:"column:name"`
 	RedirectURIs                stringList `gorm:"column:redirect_uris"`
 	PostLogoutRedirectURIs      stringList `gorm:"column:post_logout_redirect_uris"`

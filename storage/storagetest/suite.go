@@ -63,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RecoveryCodes", testRecoveryCodes},
 		{"DeleteSecondFactor", testDeleteSecondFactor},
 		{"ClientSecretRotation", testClientSecretRotation},
+		{"RegistrationTokenDigest", testRegistrationTokenDigest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

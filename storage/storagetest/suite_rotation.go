@@ -51,3 +51,26 @@ func testClientSecretRotation(t *testing.T, s storage.Store) {
 		t.Fatalf("cleared rotation persists: %+v", c)
 	}
 }
+
+// testRegistrationTokenDigest: the RFC 7592 registration token digest
+// round-trips through create, update and both lookups.
+func testRegistrationTokenDigest(t *testing.T, s storage.Store) {
+	ctx := ctxT(t)
+	seedClient(t, s, "app")
+	if c, _ := s.FindClient(ctx, "app"); c.RegistrationTokenDigest != nil {
+		t.Fatalf("a new client has a registration token: %+v", c)
+	}
+	must(t, "set", s.UpdateClient(ctx, "app", func(c *storage.Client) error {
+		c.RegistrationTokenDigest = []byte("v1:reg-digest")
+		return nil
+	}))
+	c, err := s.FindClient(ctx, "app")
+	must(t, "find client", err)
+	fc, err := s.GetClient(ctx, "app")
+	must(t, "get client", err)
+	for _, got := range [][]byte{c.RegistrationTokenDigest, fc.(*storage.Client).RegistrationTokenDigest} {
+		if !bytes.Equal(got, []byte("v1:reg-digest")) {
+			t.Fatalf("registration token digest %q", got)
+		}
+	}
+}
