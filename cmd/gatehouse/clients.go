@@ -91,28 +91,25 @@ func (a *app) clientsListCommand() *cobra.Command {
 		Short: "List registered clients",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			cs, err := svc.ListClients(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if a.json {
-				out := make([]clientJSON, 0, len(cs))
-				for _, c := range cs {
-					out = append(out, newClientJSON(c))
+			return a.withService(cmd, func(svc *manage.Service) error {
+				cs, err := svc.ListClients(cmd.Context())
+				if err != nil {
+					return err
 				}
-				return a.printJSON(out)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tAUTH METHOD\tGRANT TYPES")
-			for _, c := range cs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientType(c), c.GetTokenEndpointAuthMethod(), strings.Join(c.GrantTypes, ","))
-			}
-			return tw.Flush()
+				if a.json {
+					out := make([]clientJSON, 0, len(cs))
+					for _, c := range cs {
+						out = append(out, newClientJSON(c))
+					}
+					return a.printJSON(out)
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tAUTH METHOD\tGRANT TYPES")
+				for _, c := range cs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientType(c), c.GetTokenEndpointAuthMethod(), strings.Join(c.GrantTypes, ","))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -123,40 +120,37 @@ func (a *app) clientsGetCommand() *cobra.Command {
 		Short: "Show a client",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			c, err := svc.GetClient(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return a.printJSON(newClientJSON(c))
-			}
-			v := newClientJSON(c)
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 1, ' ', 0)
-			for _, row := range [][2]string{
-				{"client_id", v.ClientID},
-				{"client_name", v.ClientName},
-				{"type", clientType(c)},
-				{"redirect_uris", strings.Join(v.RedirectURIs, " ")},
-				{"post_logout_redirect_uris", strings.Join(v.PostLogoutRedirectURIs, " ")},
-				{"grant_types", strings.Join(v.GrantTypes, " ")},
-				{"scope", v.Scope},
-				{"audience", strings.Join(v.Audience, " ")},
-				{"token_endpoint_auth_method", v.TokenEndpointAuthMethod},
-				{"jwks_uri", v.JWKSURI},
-				{"id_token_signed_response_alg", v.IDTokenSignedResponseAlg},
-				{"access_token_format", v.AccessTokenFormat},
-				{"skip_consent", fmt.Sprint(v.SkipConsent)},
-				{"require_mfa", fmt.Sprint(v.RequireMFA)},
-				{"created_at", v.CreatedAt.Format(time.RFC3339)},
-			} {
-				fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
-			}
-			return tw.Flush()
+			return a.withService(cmd, func(svc *manage.Service) error {
+				c, err := svc.GetClient(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(newClientJSON(c))
+				}
+				v := newClientJSON(c)
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 1, ' ', 0)
+				for _, row := range [][2]string{
+					{"client_id", v.ClientID},
+					{"client_name", v.ClientName},
+					{"type", clientType(c)},
+					{"redirect_uris", strings.Join(v.RedirectURIs, " ")},
+					{"post_logout_redirect_uris", strings.Join(v.PostLogoutRedirectURIs, " ")},
+					{"grant_types", strings.Join(v.GrantTypes, " ")},
+					{"scope", v.Scope},
+					{"audience", strings.Join(v.Audience, " ")},
+					{"token_endpoint_auth_method", v.TokenEndpointAuthMethod},
+					{"jwks_uri", v.JWKSURI},
+					{"id_token_signed_response_alg", v.IDTokenSignedResponseAlg},
+					{"access_token_format", v.AccessTokenFormat},
+					{"skip_consent", fmt.Sprint(v.SkipConsent)},
+					{"require_mfa", fmt.Sprint(v.RequireMFA)},
+					{"created_at", v.CreatedAt.Format(time.RFC3339)},
+				} {
+					fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -167,19 +161,16 @@ func (a *app) clientsDeleteCommand() *cobra.Command {
 		Short: "Delete a client and revoke its tokens",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			if err := svc.DeleteClient(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			if a.json {
-				return a.printJSON(map[string]any{"client_id": args[0], "deleted": true})
-			}
-			fmt.Fprintf(a.stdout, "Deleted client %s; its tokens are revoked.\n", args[0])
-			return nil
+			return a.withService(cmd, func(svc *manage.Service) error {
+				if err := svc.DeleteClient(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(map[string]any{"client_id": args[0], "deleted": true})
+				}
+				fmt.Fprintf(a.stdout, "Deleted client %s; its tokens are revoked.\n", args[0])
+				return nil
+			})
 		},
 	}
 }
@@ -282,4 +273,15 @@ func nonNil[S ~[]string](s S) []string {
 		return []string{}
 	}
 	return s
+}
+
+// withService runs fn with a management service on the configured database,
+// which it closes afterwards.
+func (a *app) withService(cmd *cobra.Command, fn func(*manage.Service) error) error {
+	svc, closeStore, err := a.manageService(cmd, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	return fn(svc)
 }

@@ -54,20 +54,17 @@ func (a *app) clientsUpdateCommand() *cobra.Command {
 			if f.Changed("access-token-format") {
 				u.AccessTokenFormat = &format
 			}
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			c, err := svc.UpdateClient(cmd.Context(), args[0], u)
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return a.printJSON(newClientJSON(c))
-			}
-			fmt.Fprintf(a.stdout, "Updated client %s.\n", c.ID)
-			return nil
+			return a.withService(cmd, func(svc *manage.Service) error {
+				c, err := svc.UpdateClient(cmd.Context(), args[0], u)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(newClientJSON(c))
+				}
+				fmt.Fprintf(a.stdout, "Updated client %s.\n", c.ID)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -63,17 +63,14 @@ func (a *app) rolesCreateCommand() *cobra.Command {
 		Example: `  gatehouse roles create editor --scope articles:write --description "Writes articles"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			spec.Name = args[0]
-			r, err := svc.CreateRole(cmd.Context(), spec)
-			if err != nil {
-				return err
-			}
-			return a.printRole(r)
+			return a.withService(cmd, func(svc *manage.Service) error {
+				spec.Name = args[0]
+				r, err := svc.CreateRole(cmd.Context(), spec)
+				if err != nil {
+					return err
+				}
+				return a.printRole(r)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -89,28 +86,25 @@ func (a *app) rolesListCommand() *cobra.Command {
 		Short: "List roles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			roles, err := svc.ListRoles(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if a.json {
-				out := make([]roleJSON, 0, len(roles))
-				for _, r := range roles {
-					out = append(out, newRoleJSON(r))
+			return a.withService(cmd, func(svc *manage.Service) error {
+				roles, err := svc.ListRoles(cmd.Context())
+				if err != nil {
+					return err
 				}
-				return a.printJSON(out)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSCOPES\tREQUIRE MFA\tDESCRIPTION")
-			for _, r := range roles {
-				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", r.Name, strings.Join(r.Scopes, " "), r.RequireMFA, r.Description)
-			}
-			return tw.Flush()
+				if a.json {
+					out := make([]roleJSON, 0, len(roles))
+					for _, r := range roles {
+						out = append(out, newRoleJSON(r))
+					}
+					return a.printJSON(out)
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tSCOPES\tREQUIRE MFA\tDESCRIPTION")
+				for _, r := range roles {
+					fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", r.Name, strings.Join(r.Scopes, " "), r.RequireMFA, r.Description)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -121,16 +115,13 @@ func (a *app) rolesGetCommand() *cobra.Command {
 		Short: "Show a role",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			r, err := svc.GetRole(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.printRole(r)
+			return a.withService(cmd, func(svc *manage.Service) error {
+				r, err := svc.GetRole(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return a.printRole(r)
+			})
 		},
 	}
 }
@@ -141,19 +132,16 @@ func (a *app) rolesDeleteCommand() *cobra.Command {
 		Short: "Delete a role; its holders lose its scopes",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			if err := svc.DeleteRole(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			if a.json {
-				return a.printJSON(map[string]any{"name": args[0], "deleted": true})
-			}
-			fmt.Fprintf(a.stdout, "Deleted role %s\n", args[0])
-			return nil
+			return a.withService(cmd, func(svc *manage.Service) error {
+				if err := svc.DeleteRole(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(map[string]any{"name": args[0], "deleted": true})
+				}
+				fmt.Fprintf(a.stdout, "Deleted role %s\n", args[0])
+				return nil
+			})
 		},
 	}
 }
@@ -164,16 +152,13 @@ func (a *app) roleScopesCommand(name, short string, change func(*manage.Service,
 		Short: short,
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			r, err := change(svc, cmd.Context(), args[0], args[1:])
-			if err != nil {
-				return err
-			}
-			return a.printRole(r)
+			return a.withService(cmd, func(svc *manage.Service) error {
+				r, err := change(svc, cmd.Context(), args[0], args[1:])
+				if err != nil {
+					return err
+				}
+				return a.printRole(r)
+			})
 		},
 	}
 }
@@ -185,20 +170,17 @@ func (a *app) roleAssignmentCommand(use, short, holderKind string, change func(s
 		Short: short,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			if err := change(svc, cmd.Context(), args[0], args[1]); err != nil {
-				return err
-			}
-			verb := strings.Fields(use)[0]
-			if a.json {
-				return a.printJSON(map[string]string{holderKind: args[0], "role": args[1], "action": verb})
-			}
-			fmt.Fprintf(a.stdout, "%s %s: role %s %sed\n", holderKind, args[0], args[1], strings.TrimSuffix(verb, "e"))
-			return nil
+			return a.withService(cmd, func(svc *manage.Service) error {
+				if err := change(svc, cmd.Context(), args[0], args[1]); err != nil {
+					return err
+				}
+				verb := strings.Fields(use)[0]
+				if a.json {
+					return a.printJSON(map[string]string{holderKind: args[0], "role": args[1], "action": verb})
+				}
+				fmt.Fprintf(a.stdout, "%s %s: role %s %sed\n", holderKind, args[0], args[1], strings.TrimSuffix(verb, "e"))
+				return nil
+			})
 		},
 	}
 }

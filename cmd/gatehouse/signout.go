@@ -101,19 +101,16 @@ func (a *app) usersUnlockCommand() *cobra.Command {
 		Short: "Lift a user's sign-in lockout (password and second factor, every address)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			u, err := svc.UnlockUser(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if logger, err := a.logger(cmd, "info", "text"); err == nil {
-				logger.WarnContext(cmd.Context(), "security event: unlock", "user_id", u.ID)
-			}
-			return a.printUserDone(u, "Unlocked")
+			return a.withService(cmd, func(svc *manage.Service) error {
+				u, err := svc.UnlockUser(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if logger, err := a.logger(cmd, "info", "text"); err == nil {
+					logger.WarnContext(cmd.Context(), "security event: unlock", "user_id", u.ID)
+				}
+				return a.printUserDone(u, "Unlocked")
+			})
 		},
 	}
 }

@@ -56,36 +56,33 @@ func (a *app) usersCreateCommand() *cobra.Command {
 				}
 				spec.Password = pw
 			}
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			for _, r := range roles {
-				if _, err := svc.GetRole(cmd.Context(), r); err != nil {
+			return a.withService(cmd, func(svc *manage.Service) error {
+				for _, r := range roles {
+					if _, err := svc.GetRole(cmd.Context(), r); err != nil {
+						return err
+					}
+				}
+				u, err := svc.CreateUser(cmd.Context(), spec)
+				if err != nil {
 					return err
 				}
-			}
-			u, err := svc.CreateUser(cmd.Context(), spec)
-			if err != nil {
-				return err
-			}
-			for _, r := range roles {
-				if _, err := svc.GrantUserRole(cmd.Context(), u.ID, r); err != nil {
-					return err
+				for _, r := range roles {
+					if _, err := svc.GrantUserRole(cmd.Context(), u.ID, r); err != nil {
+						return err
+					}
 				}
-			}
-			if a.json {
-				return a.printJSON(struct {
-					ID       string `json:"id"`
-					Username string `json:"username"`
-				}{u.ID, u.Username})
-			}
-			fmt.Fprintf(a.stdout, "id:       %s\nusername: %s\n", u.ID, u.Username)
-			if u.PasswordHash == "" {
-				fmt.Fprintln(a.stderr, "The user has no password yet: set one with \"gatehouse users set-password\".")
-			}
-			return nil
+				if a.json {
+					return a.printJSON(struct {
+						ID       string `json:"id"`
+						Username string `json:"username"`
+					}{u.ID, u.Username})
+				}
+				fmt.Fprintf(a.stdout, "id:       %s\nusername: %s\n", u.ID, u.Username)
+				if u.PasswordHash == "" {
+					fmt.Fprintln(a.stderr, "The user has no password yet: set one with \"gatehouse users set-password\".")
+				}
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -103,28 +100,25 @@ func (a *app) usersListCommand() *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			us, err := svc.ListUsers(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if a.json {
-				out := make([]userJSON, 0, len(us))
-				for _, u := range us {
-					out = append(out, newUserJSON(u))
+			return a.withService(cmd, func(svc *manage.Service) error {
+				us, err := svc.ListUsers(cmd.Context())
+				if err != nil {
+					return err
 				}
-				return a.printJSON(out)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tSTATUS")
-			for _, u := range us {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Email, userStatus(u))
-			}
-			return tw.Flush()
+				if a.json {
+					out := make([]userJSON, 0, len(us))
+					for _, u := range us {
+						out = append(out, newUserJSON(u))
+					}
+					return a.printJSON(out)
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tSTATUS")
+				for _, u := range us {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Email, userStatus(u))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -135,45 +129,42 @@ func (a *app) usersGetCommand() *cobra.Command {
 		Short: "Show a user",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			u, err := svc.GetUser(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			roles, err := svc.UserRoles(cmd.Context(), u.ID)
-			if err != nil {
-				return err
-			}
-			names := make([]string, len(roles))
-			for i, r := range roles {
-				names[i] = r.Name
-			}
-			if a.json {
-				return a.printJSON(struct {
-					userJSON
-					Roles []string `json:"roles"`
-				}{newUserJSON(u), names})
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 1, ' ', 0)
-			for _, row := range [][2]string{
-				{"id", u.ID},
-				{"username", u.Username},
-				{"email", u.Email},
-				{"email_verified", fmt.Sprint(u.EmailVerified)},
-				{"display_name", u.DisplayName},
-				{"status", userStatus(u)},
-				{"has_password", fmt.Sprint(u.PasswordHash != "")},
-				{"require_mfa", fmt.Sprint(u.RequireMFA)},
-				{"roles", strings.Join(names, " ")},
-				{"created_at", u.CreatedAt.Format(time.RFC3339)},
-			} {
-				fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
-			}
-			return tw.Flush()
+			return a.withService(cmd, func(svc *manage.Service) error {
+				u, err := svc.GetUser(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				roles, err := svc.UserRoles(cmd.Context(), u.ID)
+				if err != nil {
+					return err
+				}
+				names := make([]string, len(roles))
+				for i, r := range roles {
+					names[i] = r.Name
+				}
+				if a.json {
+					return a.printJSON(struct {
+						userJSON
+						Roles []string `json:"roles"`
+					}{newUserJSON(u), names})
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 1, ' ', 0)
+				for _, row := range [][2]string{
+					{"id", u.ID},
+					{"username", u.Username},
+					{"email", u.Email},
+					{"email_verified", fmt.Sprint(u.EmailVerified)},
+					{"display_name", u.DisplayName},
+					{"status", userStatus(u)},
+					{"has_password", fmt.Sprint(u.PasswordHash != "")},
+					{"require_mfa", fmt.Sprint(u.RequireMFA)},
+					{"roles", strings.Join(names, " ")},
+					{"created_at", u.CreatedAt.Format(time.RFC3339)},
+				} {
+					fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse/server/manage"
 )
 
 func (a *app) usersRequireMFACommand() *cobra.Command {
@@ -16,28 +18,25 @@ authenticator app sets one up at their next login. With --off, the second factor
 is optional again (a user who has an authenticator app keeps using it).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			u, err := svc.SetRequireMFA(cmd.Context(), args[0], !off)
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return a.printJSON(struct {
-					ID         string `json:"id"`
-					Username   string `json:"username"`
-					RequireMFA bool   `json:"require_mfa"`
-				}{u.ID, u.Username, u.RequireMFA})
-			}
-			if u.RequireMFA {
-				fmt.Fprintf(a.stdout, "User %s (id %s) must now use a second factor at every login.\n", u.Username, u.ID)
-			} else {
-				fmt.Fprintf(a.stdout, "The second factor is optional again for user %s (id %s).\n", u.Username, u.ID)
-			}
-			return nil
+			return a.withService(cmd, func(svc *manage.Service) error {
+				u, err := svc.SetRequireMFA(cmd.Context(), args[0], !off)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(struct {
+						ID         string `json:"id"`
+						Username   string `json:"username"`
+						RequireMFA bool   `json:"require_mfa"`
+					}{u.ID, u.Username, u.RequireMFA})
+				}
+				if u.RequireMFA {
+					fmt.Fprintf(a.stdout, "User %s (id %s) must now use a second factor at every login.\n", u.Username, u.ID)
+				} else {
+					fmt.Fprintf(a.stdout, "The second factor is optional again for user %s (id %s).\n", u.Username, u.ID)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&off, "off", false, "make the second factor optional again")
@@ -54,28 +53,25 @@ recovery codes. If the second factor is required for them, they set up a new
 authenticator app at their next login.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeStore, err := a.manageService(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			u, removed, err := svc.ResetMFA(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return a.printJSON(struct {
-					ID          string `json:"id"`
-					Username    string `json:"username"`
-					TOTPRemoved bool   `json:"totp_removed"`
-				}{u.ID, u.Username, removed})
-			}
-			if removed {
-				fmt.Fprintf(a.stdout, "Removed the authenticator app and recovery codes of user %s (id %s) and ended their sessions.\n", u.Username, u.ID)
-			} else {
-				fmt.Fprintf(a.stdout, "User %s (id %s) had no authenticator app; their sessions are ended.\n", u.Username, u.ID)
-			}
-			return nil
+			return a.withService(cmd, func(svc *manage.Service) error {
+				u, removed, err := svc.ResetMFA(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if a.json {
+					return a.printJSON(struct {
+						ID          string `json:"id"`
+						Username    string `json:"username"`
+						TOTPRemoved bool   `json:"totp_removed"`
+					}{u.ID, u.Username, removed})
+				}
+				if removed {
+					fmt.Fprintf(a.stdout, "Removed the authenticator app and recovery codes of user %s (id %s) and ended their sessions.\n", u.Username, u.ID)
+				} else {
+					fmt.Fprintf(a.stdout, "User %s (id %s) had no authenticator app; their sessions are ended.\n", u.Username, u.ID)
+				}
+				return nil
+			})
 		},
 	}
 }
