@@ -184,10 +184,15 @@ func TestDevModeMailFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, token := linkIn(t, m)
-			logs := logSink.String()
-			if !strings.Contains(logs, name) {
-				t.Fatalf("the log does not name %s", name)
+			// The sender logs the name just after the file appears.
+			deadline := time.Now().Add(mailWait)
+			for !strings.Contains(logSink.String(), name) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the log does not name %s", name)
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
+			logs := logSink.String()
 			if strings.Contains(logs, token) {
 				t.Fatal("the log contains the link's token")
 			}
