@@ -3,12 +3,17 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/gatehouse/gatehouse/storage"
 )
+
+// ErrSessionChanged means the browser session changed under a request (it
+// was stepped up in another tab at the same moment).
+var ErrSessionChanged = errors.New("session: the browser session changed meanwhile")
 
 // Elevate records a second factor on the browser's session bs. Its
 // privileges change, so it gets a new id and cookie; it keeps its sid,
@@ -33,6 +38,11 @@ func (m *Manager) Elevate(ctx context.Context, w http.ResponseWriter, bs *storag
 		return nil, fmt.Errorf("elevate browser session: %w", err)
 	}
 	if err := m.cfg.Store.CreateBrowserSession(txCtx, &next); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			// Another request (a second tab) elevated this session first:
+			// its sid is taken by the new row.
+			return nil, ErrSessionChanged
+		}
 		return nil, fmt.Errorf("elevate browser session: %w", err)
 	}
 	if err := m.cfg.Store.Commit(txCtx); err != nil {

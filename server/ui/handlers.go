@@ -95,6 +95,11 @@ func (h *Handlers) loadRequest(w http.ResponseWriter, r *http.Request) (*storage
 }
 
 func (h *Handlers) storageFailure(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, session.ErrSessionChanged) {
+		h.cfg.Pages.Error(w, r, http.StatusConflict, "Already done in another window",
+			"You finished this step in another tab or window. Go back to the app, or reload the page there.")
+		return
+	}
 	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, credential.ErrBusy) {
 		h.cfg.Logger.WarnContext(r.Context(), "page unavailable", "path", r.URL.Path, "err", err)
 		h.cfg.Pages.Unavailable(w, r)
