@@ -52,6 +52,15 @@ func (h *Handlers) accountSession(w http.ResponseWriter, r *http.Request) (accou
 	return account{}, false
 }
 
+// accountForm is accountSession for a form POST: the bounded form is parsed
+// first. false means a page was written.
+func (h *Handlers) accountForm(w http.ResponseWriter, r *http.Request) (account, bool) {
+	if !h.parseForm(w, r) {
+		return account{}, false
+	}
+	return h.accountSession(w, r)
+}
+
 // reauthTargets are the pages the password re-prompt may return to.
 var reauthTargets = []string{AccountPath, AccountTOTPPath, AccountDisablePath, AccountRecoveryPath}
 
@@ -258,10 +267,7 @@ func (h *Handlers) ReauthPage(w http.ResponseWriter, r *http.Request) {
 
 // Reauth checks the password and records the check on the session.
 func (h *Handlers) Reauth(w http.ResponseWriter, r *http.Request) {
-	if !h.parseForm(w, r) {
-		return
-	}
-	a, ok := h.accountSession(w, r)
+	a, ok := h.accountForm(w, r)
 	if !ok {
 		return
 	}

@@ -39,10 +39,7 @@ func (h *Handlers) AccountPasswordPage(w http.ResponseWriter, r *http.Request) {
 // AccountPassword changes the password: the current one is required; every
 // other session and every token of the user ends, this session stays.
 func (h *Handlers) AccountPassword(w http.ResponseWriter, r *http.Request) {
-	if !h.parseForm(w, r) {
-		return
-	}
-	a, ok := h.accountSession(w, r)
+	a, ok := h.accountForm(w, r)
 	if !ok {
 		return
 	}
@@ -102,10 +99,7 @@ func (h *Handlers) AccountProfilePage(w http.ResponseWriter, r *http.Request) {
 // AccountProfile saves the name at once; a new email address is mailed a
 // verification link and replaces the old one only when it is confirmed.
 func (h *Handlers) AccountProfile(w http.ResponseWriter, r *http.Request) {
-	if !h.parseForm(w, r) {
-		return
-	}
-	a, ok := h.accountSession(w, r)
+	a, ok := h.accountForm(w, r)
 	if !ok {
 		return
 	}
@@ -192,10 +186,7 @@ func (h *Handlers) AccountAppsPage(w http.ResponseWriter, r *http.Request) {
 // AccountAppRevoke removes an app: its consent is forgotten and its tokens
 // for the user are revoked.
 func (h *Handlers) AccountAppRevoke(w http.ResponseWriter, r *http.Request) {
-	if !h.parseForm(w, r) {
-		return
-	}
-	a, ok := h.accountSession(w, r)
+	a, ok := h.accountForm(w, r)
 	if !ok {
 		return
 	}
@@ -220,10 +211,7 @@ func (h *Handlers) AccountAppRevoke(w http.ResponseWriter, r *http.Request) {
 // AccountSignOutEverywhere ends every session of the user (this one too),
 // revokes every token and tells the apps by back-channel logout.
 func (h *Handlers) AccountSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
-	if !h.parseForm(w, r) {
-		return
-	}
-	a, ok := h.accountSession(w, r)
+	a, ok := h.accountForm(w, r)
 	if !ok {
 		return
 	}
