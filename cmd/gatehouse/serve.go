@@ -87,6 +87,7 @@ their credentials with a ready authorization URL.`,
 	f.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (env "+envTrustedProxies+")")
 	f.String("lockout", "", "sign-in lockout: THRESHOLD/WINDOW/DURATION,DURATION,... (env "+envLockout+", default 5/10m/1m,5m,15m)")
 	f.Bool("allow-private-backchannel", false, "let back-channel logout and jwks_uri requests reach loopback and private addresses over http (env "+envAllowPrivateBackchannel+"=true; implied by --dev)")
+	f.String("pprof-addr", "", "serve Go's profiler (net/http/pprof) on this loopback address, to profile under load (env "+envPprofAddr+"; off by default)")
 	f.String("refresh-grace-period", "", "how long a rotated refresh token may be used again, for apps open in several tabs (env "+envRefreshGrace+", default 0s: never)")
 	return cmd
 }
@@ -287,6 +288,11 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if addr := a.setting(cmd, "pprof-addr", envPprofAddr, ""); addr != "" {
+		if err := servePprof(ctx, addr, logger); err != nil {
+			return err
+		}
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { km.Run(ctx) })
