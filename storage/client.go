@@ -60,6 +60,10 @@ type Client struct {
 	AccessTokenFormat    string
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+	// Roles are the roles the client holds, by name, read with the client
+	// (the store reads both in one query: the token endpoint needs them).
+	// Writes ignore them: GrantClientRole and RevokeClientRole change them.
+	Roles []*Role
 }
 
 var (

@@ -113,7 +113,7 @@ func (p *Provider) mayIntrospectOthers(r *http.Request, caller fosite.Client) (b
 	if !caller.GetScopes().Has(IntrospectScope) {
 		return false, nil
 	}
-	roles, err := p.store.ClientRoles(r.Context(), caller.GetID())
+	roles, err := rolesOf(caller)
 	if err != nil {
 		return false, err
 	}

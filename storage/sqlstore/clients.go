@@ -91,11 +91,7 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 
 // FindClient returns the client or storage.ErrNotFound.
 func (s *Store) FindClient(ctx context.Context, id string) (*storage.Client, error) {
-	var m clientModel
-	if err := s.conn(ctx).Where("id = ?", id).Take(&m).Error; err != nil {
-		return nil, classify(fmt.Sprintf("find client %q", id), err)
-	}
-	return m.record(), nil
+	return s.findClientWithRoles(ctx, id)
 }
 
 // GetClient implements fosite.ClientManager; the client is a *storage.Client.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+
+	"github.com/gatehouse/gatehouse/storage"
 )
 
 // The fosite tables; each row is one fosite.Requester keyed by a digest.
@@ -95,14 +97,10 @@ func encodeRequest(key string, r fosite.Requester, expiresAt *time.Time) (reques
 	}, nil
 }
 
-// decodeRequest rebuilds the fosite request of a row. The session JSON is
-// decoded into session when it is non-nil (revocation passes nil and needs
-// only the request id and client).
-func (s *Store) decodeRequest(ctx context.Context, m *requestModel, session fosite.Session) (*fosite.Request, error) {
-	client, err := s.GetClient(ctx, m.ClientID)
-	if err != nil {
-		return nil, err
-	}
+// decodeRequest rebuilds the fosite request of a row and its client. The
+// session JSON is decoded into session when it is non-nil (revocation passes
+// nil and needs only the request id and client).
+func decodeRequest(m *requestModel, client *storage.Client, session fosite.Session) (*fosite.Request, error) {
 	if session != nil && len(m.SessionData) > 0 {
 		if err := json.Unmarshal(m.SessionData, session); err != nil {
 			return nil, fmt.Errorf("decode session: %w", err)
@@ -143,11 +141,11 @@ func (s *Store) createRequest(ctx context.Context, op, table, key string, r fosi
 // getRequest loads a request row and rebuilds its request; active reports
 // whether the row is still active.
 func (s *Store) getRequest(ctx context.Context, op, table, key string, session fosite.Session) (req *fosite.Request, active bool, err error) {
-	var m requestModel
-	if err := s.conn(ctx).Table(table).Where("signature = ?", key).Take(&m).Error; err != nil {
-		return nil, false, classify(op, err)
+	m, client, err := s.findRequestWithClient(ctx, op, table, key)
+	if err != nil {
+		return nil, false, err
 	}
-	req, err = s.decodeRequest(ctx, &m, session)
+	req, err = decodeRequest(m, client, session)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", op, err)
 	}

@@ -126,8 +126,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if n <= 0 {
 			n = 20
 		}
+		// Every open connection may stay idle: under bursts a smaller idle
+		// pool closes connections only to open them again (a new PostgreSQL
+		// backend each time).
 		sqlDB.SetMaxOpenConns(n)
-		sqlDB.SetMaxIdleConns(max(n/2, 2))
+		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
