@@ -18,6 +18,10 @@ type User struct {
 	RequireMFA bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Roles are the roles the user holds, by name, read with the user by
+	// FindUser (one query: authorization, refresh and UserInfo need both).
+	// Writes ignore them: GrantUserRole and RevokeUserRole change them.
+	Roles []*Role
 }
 
 // BrowserSession is a signed-in browser (single sign-on). ID is a digest of

@@ -54,6 +54,7 @@ type options struct {
 	adminSecret  string
 	meta         map[string]string
 	requestLimit time.Duration
+	idTokenAlg   string
 }
 
 type metaFlag map[string]string
@@ -82,6 +83,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.users, "users", 0, "users of the login scenarios (default: c for login, 1200 for login_totp: one TOTP login per user per 30 s step)")
 	fs.IntVar(&o.poolSize, "tokens", 2000, "access tokens in the introspection pool")
 	fs.StringVar(&o.out, "out", "", "write the raw results as JSON to this file")
+	fs.StringVar(&o.idTokenAlg, "id-token-alg", "RS256", "signing algorithm of the web apps' ID tokens (refresh, code and login scenarios): RS256 or ES256")
 	fs.DurationVar(&o.requestLimit, "timeout", 10*time.Second, "timeout of one HTTP request")
 	fs.Var(metaFlag(o.meta), "meta", "key=value recorded in the JSON results (repeatable), e.g. -meta commit=$(git rev-parse HEAD)")
 	if err := fs.Parse(args); err != nil {

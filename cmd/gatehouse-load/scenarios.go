@@ -192,7 +192,7 @@ func (h *harness) newWebApp(ctx context.Context, name string, skipConsent bool) 
 		"client_name": name, "redirect_uris": []string{redirectURI},
 		"grant_types":  []string{"authorization_code", "refresh_token"},
 		"scopes":       []string{"openid", "profile", "email", "offline_access"},
-		"skip_consent": skipConsent,
+		"skip_consent": skipConsent, "id_token_signed_response_alg": h.o.idTokenAlg,
 	})
 	if err != nil {
 		return nil, err

@@ -168,7 +168,7 @@ func (p *Provider) dispatch(w http.ResponseWriter, r *http.Request, ar fosite.Au
 		return
 	}
 
-	if err := p.grantableScopes(r, &auth, ar.GetRequestedScopes()); err != nil {
+	if err := p.grantableScopes(&auth, ar.GetRequestedScopes()); err != nil {
 		if pending != nil {
 			p.finishPending(r, pending)
 		}
@@ -212,11 +212,8 @@ type authentication struct {
 
 // grantableScopes decides which requested scopes the user's roles allow.
 // When none is left the authorization ends in access_denied.
-func (p *Provider) grantableScopes(r *http.Request, auth *authentication, requested []string) error {
-	roles, err := p.store.UserRoles(r.Context(), auth.user.ID)
-	if err != nil {
-		return err
-	}
+func (p *Provider) grantableScopes(auth *authentication, requested []string) error {
+	roles := auth.user.Roles
 	granted, withheld := policy.UserScopes(requested, roles)
 	if len(granted) == 0 {
 		return fosite.ErrAccessDenied.WithHintf("The user may not be granted any of the requested scopes (%s).", strings.Join(withheld, " "))

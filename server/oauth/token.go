@@ -116,10 +116,7 @@ func (h *refreshPolicy) HandleTokenEndpointRequest(ctx context.Context, req fosi
 	if err != nil {
 		return err
 	}
-	roles, err := h.store.UserRoles(ctx, user.ID)
-	if err != nil {
-		return err
-	}
+	roles := user.Roles
 	granted, _ := policy.UserScopes(req.GetGrantedScopes(), roles)
 	ar, ok := req.(*fosite.AccessRequest)
 	if !ok {

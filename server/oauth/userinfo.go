@@ -61,14 +61,9 @@ func (p *Provider) UserInfo(w http.ResponseWriter, r *http.Request) {
 		bearerError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid or expired.")
 		return
 	}
-	roles, err := p.store.UserRoles(ctx, user.ID)
-	if err != nil {
-		p.writeStorageError(w, r, "userinfo: load roles", err)
-		return
-	}
 	claims := userClaims(user, req.GetGrantedScopes())
 	claims["sub"] = user.ID
-	claims["roles"] = policy.RoleNames(roles, req.GetGrantedScopes())
+	claims["roles"] = policy.RoleNames(user.Roles, req.GetGrantedScopes())
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(claims)

@@ -63,11 +63,7 @@ func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 
 // FindUser returns the user with this id (the OpenID Connect subject).
 func (s *Store) FindUser(ctx context.Context, id string) (*storage.User, error) {
-	var m userModel
-	if err := s.conn(ctx).Where("id = ?", id).Take(&m).Error; err != nil {
-		return nil, classify(fmt.Sprintf("find user %q", id), err)
-	}
-	return m.record(), nil
+	return s.findUserWithRoles(ctx, fmt.Sprintf("find user %q", id), "users.id = ?", id)
 }
 
 // FindUserByUsername looks the user up by the normalized username.
