@@ -26,7 +26,7 @@ var (
 )
 
 // loadAdminDoc parses the embedded OpenAPI document once for the suite.
-func loadAdminDoc(t *testing.T) *openapi3.T {
+func loadAdminDoc(t testing.TB) *openapi3.T {
 	t.Helper()
 	adminDocOnce.Do(func() {
 		adminDoc, adminDocErr = openapi3.NewLoader().LoadFromData(admin.OpenAPI())

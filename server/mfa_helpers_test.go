@@ -58,7 +58,7 @@ func withClock(c *testClock) func(*server.Config) {
 // phone is a person's authenticator app: the secret it was given, and the
 // server's clock.
 type phone struct {
-	t      *testing.T
+	t      testing.TB
 	secret string
 	clock  *testClock
 }
@@ -83,7 +83,7 @@ type enrollmentPage struct {
 
 // readEnrollment reads an enrollment page: the otpauth URI as text, which
 // the QR code must encode exactly, and the secret for manual entry.
-func readEnrollment(t *testing.T, forms []*form, doc *html.Node) (enrollmentPage, bool) {
+func readEnrollment(t testing.TB, forms []*form, doc *html.Node) (enrollmentPage, bool) {
 	t.Helper()
 	uriNode, img := byID(doc, "totp-uri"), firstElement(doc, func(n *html.Node) bool { return n.Data == "img" && attrs(n)["class"] == "qr" })
 	if uriNode == nil || img == nil {
@@ -115,7 +115,7 @@ func readEnrollment(t *testing.T, forms []*form, doc *html.Node) (enrollmentPage
 }
 
 // decodeQR decodes a data:image/png;base64 QR code.
-func decodeQR(t *testing.T, src string) string {
+func decodeQR(t testing.TB, src string) string {
 	t.Helper()
 	b64, ok := strings.CutPrefix(src, "data:image/png;base64,")
 	if !ok {

@@ -93,7 +93,7 @@ func (e *env) browse(b *browser, method, target string, vals url.Values) webPage
 }
 
 // formFor returns the page's form posting to action.
-func (p webPage) formFor(t *testing.T, action string) *form {
+func (p webPage) formFor(t testing.TB, action string) *form {
 	t.Helper()
 	for _, f := range p.forms {
 		if f.action == action && f.method == http.MethodPost {

@@ -221,17 +221,3 @@ func TestValidatePassword(t *testing.T) {
 		})
 	}
 }
-
-func BenchmarkVerify(b *testing.B) {
-	ctx := context.Background()
-	p := NewPasswords(DefaultPasswordParams, 1, time.Minute)
-	stored, err := p.Hash(ctx, "correct horse battery")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		if ok, _, err := p.Verify(ctx, stored, "correct horse battery"); err != nil || !ok {
-			b.Fatalf("Verify = %v, %v", ok, err)
-		}
-	}
-}

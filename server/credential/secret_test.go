@@ -99,18 +99,3 @@ func TestSecretHasher(t *testing.T) {
 		})
 	}
 }
-
-func BenchmarkSecretHasherCompare(b *testing.B) {
-	ctx := context.Background()
-	h := newHasher(b, systemSecret, oldSecret)
-	clientSecret, err := NewClientSecret()
-	if err != nil {
-		b.Fatal(err)
-	}
-	digest, _ := h.Hash(ctx, []byte(clientSecret))
-	for b.Loop() {
-		if err := h.Compare(ctx, digest, []byte(clientSecret)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
