@@ -10,15 +10,20 @@
 # load generator provisions with, runs the scenarios and writes
 # docs/perf/results-<db>.json (and startup-<db>.json). Loopback only.
 #
-# Environment: SCENARIOS (default all), CONCURRENCY (32), DURATION (15s),
-# PERF_OUT (default docs/perf), PPROF=1 to also write CPU and allocation
-# profiles of each scenario to $PERF_OUT/pprof-<db>-<scenario>.*.
+# Environment: SCENARIOS (default: every scenario but the logins),
+# CONCURRENCY (32), LOGIN_CONCURRENCY (8: two password hashes run at once on
+# two cores, more logins in flight only queue), DURATION (15s), ID_TOKEN_ALG
+# (RS256), PERF_OUT (default docs/perf), PPROF=1 to write CPU and allocation
+# profiles of each scenario instead ($PERF_OUT/pprof-<db>-<scenario>.txt,
+# the top of each as text).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 db="${1:-postgres}"
-scenarios="${SCENARIOS:-all}"
+scenarios="${SCENARIOS:-client_credentials,client_credentials_jwt_rs256,client_credentials_jwt_es256,introspection,refresh,code,code_consent}"
 concurrency="${CONCURRENCY:-32}"
+login_concurrency="${LOGIN_CONCURRENCY:-8}"
+id_token_alg="${ID_TOKEN_ALG:-RS256}"
 duration="${DURATION:-15s}"
 out="${PERF_OUT:-docs/perf}"
 port="${PERF_PORT:-18080}"
@@ -72,7 +77,11 @@ export GATEHOUSE_LOAD_CLIENT_ID GATEHOUSE_LOAD_CLIENT_SECRET
 commit="$(git rev-parse HEAD)$(git diff --quiet HEAD || echo '+dirty')"
 meta=(-meta "commit=$commit" -meta "db=$db" -meta "go=$(go env GOVERSION)"
 	-meta "issuer=$GATEHOUSE_ISSUER" -meta "log=json to a file"
-	-meta "machine=$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)")
+	-meta "machine=$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+	-meta "id_token_alg=$id_token_alg")
+if [ "$db" = postgres ]; then
+	meta+=(-meta "postgres=$(psql "$base" -qtAc "select current_setting('server_version') || ', fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit') || ', shared_buffers=' || current_setting('shared_buffers') || ', autovacuum=' || current_setting('autovacuum')")")
+fi
 
 echo "perf: start-up and idle memory"
 "$work/gatehouse-load" startup -ready "http://127.0.0.1:$port/health/ready" -runs 5 \
@@ -88,18 +97,29 @@ for _ in $(seq 1 100); do
 done
 
 load=("$work/gatehouse-load" -target "http://127.0.0.1:$port" -pid "$server_pid"
-	-c "$concurrency" -d "$duration" "${meta[@]}")
+	-d "$duration" -id-token-alg "$id_token_alg" "${meta[@]}")
 if [ "${PPROF:-}" = 1 ]; then
+	# The profiles cover the first 10 s of the measured window.
 	for s in ${scenarios//,/ }; do
-		[ "$s" = all ] && { echo "PPROF=1 needs SCENARIOS=a,b,..." >&2; exit 2; }
-		"${load[@]}" -scenario "$s" -out "$out/results-$db-$s.json" &
+		c="$concurrency"
+		case "$s" in login*) c="$login_concurrency" ;; esac
+		"${load[@]}" -c "$c" -scenario "$s" -d 30s >"$work/load.out" &
 		load_pid=$!
-		sleep 8 # preparation and warm-up
-		curl -fs -o "$out/pprof-$db-$s.cpu" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=8"
-		curl -fs -o "$out/pprof-$db-$s.allocs" "http://127.0.0.1:$((port + 1))/debug/pprof/allocs"
-		wait "$load_pid"
+		until grep -q '^# .*measuring' "$work/load.out" 2>/dev/null; do sleep 0.2; done
+		curl -fs -o "$work/cpu" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=10" &
+		curl -fs -o "$work/allocs" "http://127.0.0.1:$((port + 1))/debug/pprof/allocs?seconds=10"
+		wait
+		{
+			tail -n 1 "$work/load.out"
+			echo
+			go tool pprof -top -cum -nodecount 45 "$work/gatehouse" "$work/cpu" 2>/dev/null
+			echo
+			go tool pprof -top -sample_index=alloc_space -nodecount 25 "$work/gatehouse" "$work/allocs" 2>/dev/null
+		} >"$out/pprof-$db-$s.txt"
+		echo "perf: profile of $s in $out/pprof-$db-$s.txt"
 	done
 else
-	"${load[@]}" -scenario "$scenarios" -out "$out/results-$db.json"
+	"${load[@]}" -c "$concurrency" -scenario "$scenarios" -out "$out/results-$db.json"
+	"${load[@]}" -c "$login_concurrency" -scenario login,login_totp -out "$out/results-$db-login.json"
 fi
 echo "perf: server log $(wc -l <"$work/server.log") lines"
