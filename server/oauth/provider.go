@@ -198,6 +198,9 @@ func NewProvider(cfg Config) (*Provider, error) {
 	pkceHandler := &pkce.Handler{AuthorizeCodeStrategy: strategy, Storage: store, Config: fc}
 	base.AuthorizeEndpointHandlers.Append(pkceHandler)
 	base.TokenEndpointHandlers.Append(pkceHandler)
+	for i, h := range base.TokenEndpointHandlers {
+		base.TokenEndpointHandlers[i] = applicableOnly{h}
+	}
 
 	p := &Provider{
 		cfg:    cfg,
@@ -215,3 +218,19 @@ func NewProvider(cfg Config) (*Provider, error) {
 
 // Preflight answers CORS preflight requests of the browser-callable endpoints.
 func (p *Provider) Preflight(w http.ResponseWriter, r *http.Request) { p.cors.Preflight(w, r) }
+
+// applicableOnly asks a token endpoint handler whether it handles a request
+// before it populates the response. fosite populates through every
+// handler, and each one that does not apply answers with an error carrying
+// a stack trace: several per request, about 3 % of the token endpoint's CPU.
+// (Assigned in place: TokenEndpointHandlers.Append keeps one handler per type.)
+type applicableOnly struct {
+	fosite.TokenEndpointHandler
+}
+
+func (h applicableOnly) PopulateTokenEndpointResponse(ctx context.Context, req fosite.AccessRequester, resp fosite.AccessResponder) error {
+	if !h.CanHandleTokenEndpointRequest(ctx, req) {
+		return fosite.ErrUnknownRequest
+	}
+	return h.TokenEndpointHandler.PopulateTokenEndpointResponse(ctx, req, resp)
+}
