@@ -107,8 +107,10 @@ if [ "${PPROF:-}" = 1 ]; then
 		load_pid=$!
 		until grep -q '^# .*measuring' "$work/load.out" 2>/dev/null; do sleep 0.2; done
 		curl -fs -o "$work/cpu" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=10" &
+		cpu_pid=$!
 		curl -fs -o "$work/allocs" "http://127.0.0.1:$((port + 1))/debug/pprof/allocs?seconds=10"
-		wait
+		wait "$cpu_pid"
+		wait "$load_pid"
 		{
 			tail -n 1 "$work/load.out"
 			echo
