@@ -129,13 +129,11 @@ func (s *Store) createRequest(ctx context.Context, op, table, key string, r fosi
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	db := s.conn(ctx).Table(table)
 	if table == tableRefreshTokens {
 		m.AccessSignature = accessKey
-	} else {
-		db = db.Omit("access_signature")
+		return s.insertRow(ctx, op, table, refreshColumns(), &m)
 	}
-	return classify(op, db.Create(&m).Error)
+	return s.insertRow(ctx, op, table, requestColumns(), &m)
 }
 
 // getRequest loads a request row and rebuilds its request; active reports
