@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,8 +11,13 @@ import (
 )
 
 // op is one unit of work of a worker: a request or a whole flow. It
-// returns an error for anything but the expected success.
+// returns an error for anything but the expected success, or errWait when
+// it could not start yet.
 type op func(ctx context.Context) error
+
+// errWait is an op that did not start (no TOTP user free in this 30-second
+// step): the worker pauses, and nothing is recorded.
+var errWait = errors.New("nothing to do yet")
 
 // scenario prepares one op per worker; preparation (users, sessions,
 // tokens) is not measured.
@@ -90,6 +96,10 @@ func (h *harness) runScenario(ctx context.Context, sc scenario) (*result, error)
 					return
 				}
 				err := o(ctx)
+				if errors.Is(err, errWait) {
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
 				if t0.Before(windowStart) {
 					continue
 				}

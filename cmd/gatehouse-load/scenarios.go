@@ -329,7 +329,7 @@ func prepareLogin(withTOTP bool) func(context.Context, *harness, int) ([]op, err
 		}
 		pool := &userPool{users: users}
 		signIn := func(ctx context.Context) error {
-			u, err := pool.take(ctx)
+			u, err := pool.take(time.Now())
 			if err != nil {
 				return err
 			}
@@ -341,32 +341,26 @@ func prepareLogin(withTOTP bool) func(context.Context, *harness, int) ([]op, err
 }
 
 // userPool hands out users round robin; a TOTP user is handed out at most
-// once per 30-second step (its code is accepted once), so a pool too small
-// for the rate makes workers wait, which shows as a lower rate.
+// once per 30-second step (its code is accepted once). When every user has
+// signed in during the current step, take answers errWait: a pool too small
+// for the rate shows as a lower rate, not as errors.
 type userPool struct {
 	mu    sync.Mutex
 	users []*loadUser
 	next  int
 }
 
-func (p *userPool) take(ctx context.Context) (*loadUser, error) {
-	for {
-		p.mu.Lock()
-		step := totpStep(time.Now())
-		for range p.users {
-			u := p.users[p.next]
-			p.next = (p.next + 1) % len(p.users)
-			if u.totpSecret == "" || u.lastStep.Load() < step {
-				u.lastStep.Store(step)
-				p.mu.Unlock()
-				return u, nil
-			}
-		}
-		p.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+func (p *userPool) take(now time.Time) (*loadUser, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	step := totpStep(now)
+	for range p.users {
+		u := p.users[p.next]
+		p.next = (p.next + 1) % len(p.users)
+		if u.totpSecret == "" || u.lastStep.Load() < step {
+			u.lastStep.Store(step)
+			return u, nil
 		}
 	}
+	return nil, errWait
 }

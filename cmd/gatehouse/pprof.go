@@ -15,19 +15,20 @@ import (
 const envPprofAddr = "GATEHOUSE_PPROF_ADDR"
 
 // servePprof serves Go's profiler (net/http/pprof) on its own listener
-// until ctx ends. It exists to profile a server under load: off by default,
-// and only on a loopback address, because profiles show memory contents.
-func servePprof(ctx context.Context, addr string, logger *slog.Logger) error {
+// until ctx ends, and returns the address it listens on. It exists to
+// profile a server under load: off by default, and only on a loopback
+// address, because profiles show memory contents.
+func servePprof(ctx context.Context, addr string, logger *slog.Logger) (net.Addr, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--pprof-addr %q: %w", addr, err)
+		return nil, fmt.Errorf("--pprof-addr %q: %w", addr, err)
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return errors.New("--pprof-addr must be a loopback address such as 127.0.0.1:6060")
+		return nil, errors.New("--pprof-addr must be a loopback address such as 127.0.0.1:6060")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("pprof listener: %w", err)
+		return nil, fmt.Errorf("pprof listener: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -41,5 +42,5 @@ func servePprof(ctx context.Context, addr string, logger *slog.Logger) error {
 	}()
 	logger.Warn("profiling listener is on (debug only)", "addr", ln.Addr().String())
 	go func() { _ = srv.Serve(ln) }()
-	return nil
+	return ln.Addr(), nil
 }

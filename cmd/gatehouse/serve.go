@@ -290,7 +290,7 @@ func (a *app) serve(cmd *cobra.Command, dev, noMigrate bool) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	if addr := a.setting(cmd, "pprof-addr", envPprofAddr, ""); addr != "" {
-		if err := servePprof(ctx, addr, logger); err != nil {
+		if _, err := servePprof(ctx, addr, logger); err != nil {
 			return err
 		}
 	}

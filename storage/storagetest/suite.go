@@ -64,6 +64,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"DeleteSecondFactor", testDeleteSecondFactor},
 		{"ClientSecretRotation", testClientSecretRotation},
 		{"RegistrationTokenDigest", testRegistrationTokenDigest},
+		{"RolesReadWithHolders", testRolesReadWithHolders},
+		{"OrphanTokenUnreadable", testOrphanTokenUnreadable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
