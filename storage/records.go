@@ -18,10 +18,12 @@ type User struct {
 	RequireMFA bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	// Roles are the roles the user holds, by name, read with the user by
-	// FindUser (one query: authorization, refresh and UserInfo need both).
-	// Writes ignore them: GrantUserRole and RevokeUserRole change them.
-	Roles []*Role
+	// Roles are the roles the user holds, by name, and HasTOTP whether an
+	// authenticator app is enrolled, read with the user by FindUser (one
+	// query: authorization, refresh and UserInfo need them). Writes ignore
+	// them: role grants and TOTP enrollment have their own methods.
+	Roles   []*Role
+	HasTOTP bool
 }
 
 // BrowserSession is a signed-in browser (single sign-on). ID is a digest of

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -324,13 +325,17 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.A
 		ar.GrantAudience(a)
 	}
 	sess := p.userSession(ar, auth)
-	resp, err := p.fosite.NewAuthorizeResponse(ctx, ar, sess)
+	// The code's three rows and the session's client share one commit.
+	var resp fosite.AuthorizeResponder
+	err := p.inTx(ctx, func(ctx context.Context) error {
+		var err error
+		if resp, err = p.fosite.NewAuthorizeResponse(ctx, ar, sess); err != nil {
+			return err
+		}
+		// Remembered so that ending the session can notify this client.
+		return p.store.RecordSessionClient(ctx, auth.sid, auth.user.ID, ar.GetClient().GetID(), p.cfg.Now().Add(p.cfg.SessionLifetime))
+	})
 	if err != nil {
-		p.authorizeError(w, r, ar, err)
-		return
-	}
-	// Remembered so that ending the session can notify this client.
-	if err := p.store.RecordSessionClient(ctx, auth.sid, auth.user.ID, ar.GetClient().GetID(), p.cfg.Now().Add(p.cfg.SessionLifetime)); err != nil {
 		p.authorizeError(w, r, ar, err)
 		return
 	}
@@ -393,4 +398,19 @@ func userClaims(u *storage.User, scopes fosite.Arguments) map[string]interface{}
 		claims["email_verified"] = u.EmailVerified
 	}
 	return claims
+}
+
+// inTx runs fn in one database transaction, committed when fn succeeds.
+func (p *Provider) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	txCtx, err := p.store.BeginTX(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(txCtx); err != nil {
+		if rerr := p.store.Rollback(txCtx); rerr != nil {
+			p.cfg.Logger.WarnContext(ctx, "roll back", "err", rerr)
+		}
+		return err
+	}
+	return p.store.Commit(txCtx)
 }

@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,19 +20,6 @@ import (
 // requires a second factor; a user who must use one but has none enrolls
 // first, inside the flow.
 
-// enrolled reports whether the user has an active authenticator app.
-func (p *Provider) enrolled(r *http.Request, userID string) (bool, error) {
-	_, err := p.store.FindTOTPCredential(r.Context(), userID)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, storage.ErrNotFound):
-		return false, nil
-	default:
-		return false, err
-	}
-}
-
 // awaitingSecondFactor handles a pending request whose user proved their
 // password for it but is not signed in yet: they owe the second factor. It
 // reports whether it answered.
@@ -42,17 +28,11 @@ func (p *Provider) awaitingSecondFactor(w http.ResponseWriter, r *http.Request, 
 		return false
 	}
 	user, err := p.activeUser(r, pending.UserID)
-	if err == nil && user != nil {
-		var enrolled bool
-		if enrolled, err = p.enrolled(r, user.ID); err == nil && !enrolled {
-			return false
-		}
-	}
 	if err != nil {
 		p.authorizeError(w, r, ar, err)
 		return true
 	}
-	if user == nil {
+	if user == nil || !user.HasTOTP {
 		return false
 	}
 	http.Redirect(w, r, p.cfg.SecondFactorPath+"?"+url.Values{"ar": {pending.ID}}.Encode(), http.StatusSeeOther)
@@ -66,11 +46,7 @@ func (p *Provider) secondFactorDue(w http.ResponseWriter, r *http.Request, ar fo
 	if policy.HasSecondFactor(auth.amr) {
 		return false
 	}
-	enrolled, err := p.enrolled(r, auth.user.ID)
-	if err != nil {
-		p.authorizeError(w, r, ar, err)
-		return true
-	}
+	enrolled := auth.user.HasTOTP
 	need := policy.MFA{
 		Enrolled:       enrolled,
 		UserRequires:   auth.user.RequireMFA,

@@ -159,17 +159,19 @@ func (s *Store) findClientWithRoles(ctx context.Context, id string) (*storage.Cl
 // findUserWithRoles reads the user matching where (on the users table, with
 // the one parameter $1) and the user's roles in one query.
 func (s *Store) findUserWithRoles(ctx context.Context, op, where string, arg any) (*storage.User, error) {
-	query := "SELECT " + userColumns().list("users", "u_") + ", " + roleColumns().list("roles", "r_") +
-		" FROM users" + userRoleJoins + " WHERE " + where + " ORDER BY roles.name"
+	query := "SELECT " + userColumns().list("users", "u_") +
+		", EXISTS (SELECT 1 FROM totp_credentials WHERE totp_credentials.user_id = users.id) AS u_has_totp, " +
+		roleColumns().list("roles", "r_") + " FROM users" + userRoleJoins + " WHERE " + where + " ORDER BY roles.name"
 	var h holder[userModel]
-	if err := s.queryRows(ctx, op, query, arg, h.scan(userColumns(), columns{}, nil)); err != nil {
+	var hasTOTP bool
+	if err := s.queryRows(ctx, op, query, arg, h.scan(userColumns(), columns{}, nil, &hasTOTP)); err != nil {
 		return nil, err
 	}
 	if !h.found {
 		return nil, notFound(op)
 	}
 	u := h.model.record()
-	u.Roles = h.roles
+	u.Roles, u.HasTOTP = h.roles, hasTOTP
 	return u, nil
 }
 
@@ -228,16 +230,17 @@ type holder[M any] struct {
 }
 
 // scan reads a row of request columns (reqCols, none without a request),
-// holder columns, role columns; the holder's and the request's columns are
-// the same on every row.
-func (h *holder[M]) scan(cols, reqCols columns, req *requestModel) func(*sql.Rows) error {
+// holder columns, extra columns of the holder, role columns; all but the
+// role's are the same on every row.
+func (h *holder[M]) scan(cols, reqCols columns, req *requestModel, extra ...any) func(*sql.Rows) error {
 	return func(rows *sql.Rows) error {
 		var role heldRole
-		dst := make([]any, 0, len(reqCols.names)+len(cols.names)+len(roleColumns().names))
+		dst := make([]any, 0, len(reqCols.names)+len(cols.names)+len(extra)+len(roleColumns().names))
 		if req != nil {
 			dst = reqCols.targets(dst, req)
 		}
 		dst = cols.targets(dst, &h.model)
+		dst = append(dst, extra...)
 		dst = roleColumns().targets(dst, &role)
 		if err := rows.Scan(dst...); err != nil {
 			return err

@@ -81,9 +81,16 @@ func testTOTPCredential(t *testing.T, s storage.Store) {
 	_, err := s.FindTOTPCredential(ctx, "u-1")
 	mustNotFound(t, "no credential", err)
 	must(t, "enroll", s.SaveTOTPEnrollment(ctx, &storage.TOTPEnrollment{UserID: "u-1", SecretCiphertext: []byte("pending"), ExpiresAt: time.Now().Add(time.Minute)}))
+	// FindUser tells whether an app is enrolled; a pending enrollment is not one.
+	if u, err := s.FindUser(ctx, "u-1"); err != nil || u.HasTOTP {
+		t.Fatalf("user with a pending enrollment: HasTOTP %v (%v)", u != nil && u.HasTOTP, err)
+	}
 
 	c := &storage.TOTPCredential{UserID: "u-1", SecretCiphertext: []byte("sealed"), LastStep: 1000}
 	must(t, "activate", s.ActivateTOTP(ctx, c, recoveryCodes("u-1", 10, "a")))
+	if u, err := s.FindUser(ctx, "u-1"); err != nil || !u.HasTOTP {
+		t.Fatalf("user with an active app: HasTOTP false (%v)", err)
+	}
 	_, err = s.FindTOTPEnrollment(ctx, "u-1")
 	mustNotFound(t, "enrollment after activation", err)
 	got, err := s.FindTOTPCredential(ctx, "u-1")
