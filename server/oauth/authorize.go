@@ -206,20 +206,18 @@ type authentication struct {
 	authTime time.Time
 	amr      []string
 	sid      string
-	// roles are the user's roles; scopes the requested scopes they allow.
-	roles  []*storage.Role
+	// scopes are the requested scopes the user's roles allow.
 	scopes []string
 }
 
 // grantableScopes decides which requested scopes the user's roles allow.
 // When none is left the authorization ends in access_denied.
 func (p *Provider) grantableScopes(auth *authentication, requested []string) error {
-	roles := auth.user.Roles
-	granted, withheld := policy.UserScopes(requested, roles)
+	granted, withheld := policy.UserScopes(requested, auth.user.Roles)
 	if len(granted) == 0 {
 		return fosite.ErrAccessDenied.WithHintf("The user may not be granted any of the requested scopes (%s).", strings.Join(withheld, " "))
 	}
-	auth.roles, auth.scopes = roles, granted
+	auth.scopes = granted
 	return nil
 }
 
@@ -327,7 +325,7 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.A
 	sess := p.userSession(ar, auth)
 	// The code's three rows and the session's client share one commit.
 	var resp fosite.AuthorizeResponder
-	err := p.inTx(ctx, func(ctx context.Context) error {
+	err := storage.InTx(ctx, p.store, func(ctx context.Context) error {
 		var err error
 		if resp, err = p.fosite.NewAuthorizeResponse(ctx, ar, sess); err != nil {
 			return err
@@ -363,7 +361,7 @@ func (p *Provider) userSession(ar fosite.AuthorizeRequester, auth authentication
 	client := ar.GetClient().(*storage.Client)
 	extra := userClaims(auth.user, ar.GetGrantedScopes())
 	extra["sid"] = auth.sid
-	extra["roles"] = policy.RoleNames(auth.roles, ar.GetGrantedScopes())
+	extra["roles"] = policy.RoleNames(auth.user.Roles, ar.GetGrantedScopes())
 	alg := client.IDTokenSigningAlg
 	if alg == "" {
 		alg = "RS256"
@@ -398,19 +396,4 @@ func userClaims(u *storage.User, scopes fosite.Arguments) map[string]interface{}
 		claims["email_verified"] = u.EmailVerified
 	}
 	return claims
-}
-
-// inTx runs fn in one database transaction, committed when fn succeeds.
-func (p *Provider) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	txCtx, err := p.store.BeginTX(ctx)
-	if err != nil {
-		return err
-	}
-	if err := fn(txCtx); err != nil {
-		if rerr := p.store.Rollback(txCtx); rerr != nil {
-			p.cfg.Logger.WarnContext(ctx, "roll back", "err", rerr)
-		}
-		return err
-	}
-	return p.store.Commit(txCtx)
 }

@@ -153,9 +153,7 @@ func BenchmarkJWTAccessTokens(b *testing.B) {
 			b.Fatal(err)
 		}
 		if got := headerAlg(b, token); got != alg {
-			// The strategy signs with RS256 whatever the client asked for.
-			b.Logf("%s client: the access token is signed with %s; skipping %s", alg, got, alg)
-			continue
+			b.Fatalf("%s client: the access token is signed with %s", alg, got)
 		}
 		b.Run("generate-"+alg, func(b *testing.B) {
 			b.ReportAllocs()

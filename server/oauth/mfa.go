@@ -46,12 +46,11 @@ func (p *Provider) secondFactorDue(w http.ResponseWriter, r *http.Request, ar fo
 	if policy.HasSecondFactor(auth.amr) {
 		return false
 	}
-	enrolled := auth.user.HasTOTP
 	need := policy.MFA{
-		Enrolled:       enrolled,
+		Enrolled:       auth.user.HasTOTP,
 		UserRequires:   auth.user.RequireMFA,
 		ClientRequires: ar.GetClient().(*storage.Client).RequireMFA,
-		RoleRequires:   policy.AnyRequiresMFA(auth.roles),
+		RoleRequires:   policy.AnyRequiresMFA(auth.user.Roles),
 		ACRValues:      strings.Fields(ar.GetRequestForm().Get("acr_values")),
 	}
 	if !need.Required() {
@@ -62,7 +61,7 @@ func (p *Provider) secondFactorDue(w http.ResponseWriter, r *http.Request, ar fo
 		return true
 	}
 	path := p.cfg.SecondFactorPath
-	if !enrolled {
+	if !auth.user.HasTOTP {
 		if !policy.PasswordIsRecent(auth.authTime, p.cfg.Now()) {
 			// Enrolling a new factor needs a fresh password.
 			p.sendTo(w, r, ar, pending, p.cfg.LoginPath, nil)

@@ -38,7 +38,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.GetGrantTypes().ExactOne("client_credentials") {
-		if err := p.grantClientCredentials(ctx, req, sess); err != nil {
+		if err := p.grantClientCredentials(req, sess); err != nil {
 			p.writeAccessError(w, r, req, err)
 			return
 		}
@@ -58,7 +58,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 
 // grantClientCredentials grants a client the requested scopes its own roles
 // carry (never user-only scopes) and the requested audiences.
-func (p *Provider) grantClientCredentials(ctx context.Context, req fosite.AccessRequester, sess *openid.DefaultSession) error {
+func (p *Provider) grantClientCredentials(req fosite.AccessRequester, sess *openid.DefaultSession) error {
 	client := req.GetClient()
 	roles, err := rolesOf(client)
 	if err != nil {
@@ -116,8 +116,7 @@ func (h *refreshPolicy) HandleTokenEndpointRequest(ctx context.Context, req fosi
 	if err != nil {
 		return err
 	}
-	roles := user.Roles
-	granted, _ := policy.UserScopes(req.GetGrantedScopes(), roles)
+	granted, _ := policy.UserScopes(req.GetGrantedScopes(), user.Roles)
 	ar, ok := req.(*fosite.AccessRequest)
 	if !ok {
 		return fosite.ErrServerError.WithDebug("refresh: unexpected request type")
@@ -125,7 +124,7 @@ func (h *refreshPolicy) HandleTokenEndpointRequest(ctx context.Context, req fosi
 	ar.GrantedScope = granted
 	extra := userClaims(user, ar.GrantedScope)
 	extra["sid"] = sess.Claims.Extra["sid"]
-	extra["roles"] = policy.RoleNames(roles, granted)
+	extra["roles"] = policy.RoleNames(user.Roles, granted)
 	sess.Claims.Extra = extra
 	return nil
 }

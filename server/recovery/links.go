@@ -62,7 +62,7 @@ func (s *Service) Verify(ctx context.Context, token string) (*storage.User, erro
 		return nil, err
 	}
 	var user *storage.User
-	err = s.inTx(ctx, func(ctx context.Context) error {
+	err = storage.InTx(ctx, s.cfg.Store, func(ctx context.Context) error {
 		if err := s.use(ctx, link); err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func (s *Service) Reset(ctx context.Context, token, password string) (*storage.U
 	if err != nil {
 		return nil, fmt.Errorf("hash new password: %w", err)
 	}
-	err = s.inTx(ctx, func(ctx context.Context) error {
+	err = storage.InTx(ctx, s.cfg.Store, func(ctx context.Context) error {
 		if err := s.use(ctx, link); err != nil {
 			return err
 		}
@@ -136,22 +136,4 @@ func (s *Service) use(ctx context.Context, link *Link) error {
 		return ErrInvalidLink
 	}
 	return err
-}
-
-// inTx runs fn in one transaction, committed when fn succeeds.
-func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	txCtx, err := s.cfg.Store.BeginTX(ctx)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	if err := fn(txCtx); err != nil {
-		if rerr := s.cfg.Store.Rollback(txCtx); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		return err
-	}
-	if err := s.cfg.Store.Commit(txCtx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
 }
