@@ -139,63 +139,105 @@ func (s *Store) queryRows(ctx context.Context, op, query string, arg any, scan f
 	return classify(op, err)
 }
 
+// The three queries, built once; $1 is their one parameter.
+var (
+	clientQuery = sync.OnceValue(func() string {
+		return "SELECT " + clientColumns().list("clients", "c_") + ", " + roleColumns().list("roles", "r_") +
+			" FROM clients" + clientRoleJoins + " WHERE clients.id = $1 ORDER BY roles.name"
+	})
+	userQuery = sync.OnceValue(func() string {
+		return "SELECT EXISTS (SELECT 1 FROM totp_credentials WHERE totp_credentials.user_id = users.id) AS has_totp, " +
+			userColumns().list("users", "u_") + ", " + roleColumns().list("roles", "r_") +
+			" FROM users" + userRoleJoins + " WHERE users.id = $1 ORDER BY roles.name"
+	})
+	requestQueries = sync.OnceValue(func() map[string]string {
+		queries := make(map[string]string, len(requestTables))
+		for _, table := range requestTables {
+			queries[table] = "SELECT " + requestColumnsOf(table).list(table, "t_") + ", " +
+				clientColumns().list("clients", "c_") + ", " + roleColumns().list("roles", "r_") +
+				" FROM " + table + " JOIN clients ON clients.id = " + table + ".client_id" + clientRoleJoins +
+				" WHERE " + table + ".signature = $1 ORDER BY roles.name"
+		}
+		return queries
+	})
+)
+
+// requestColumnsOf are the columns of a fosite table.
+func requestColumnsOf(table string) columns {
+	if table == tableRefreshTokens {
+		return refreshColumns()
+	}
+	return requestColumns()
+}
+
 // findClientWithRoles reads a client and its roles in one query.
 func (s *Store) findClientWithRoles(ctx context.Context, id string) (*storage.Client, error) {
-	op := fmt.Sprintf("find client %q", id)
-	query := "SELECT " + clientColumns().list("clients", "c_") + ", " + roleColumns().list("roles", "r_") +
-		" FROM clients" + clientRoleJoins + " WHERE clients.id = $1 ORDER BY roles.name"
-	var h holder[clientModel]
-	if err := s.queryRows(ctx, op, query, id, h.scan(clientColumns(), columns{}, nil)); err != nil {
+	var m clientModel
+	roles, err := s.queryHolder(ctx, fmt.Sprintf("find client %q", id), clientQuery(), id, nil, clientColumns(), &m)
+	if err != nil {
 		return nil, err
 	}
-	if !h.found {
-		return nil, notFound(op)
-	}
-	c := h.model.record()
-	c.Roles = h.roles
+	c := m.record()
+	c.Roles = roles
 	return c, nil
 }
 
-// findUserWithRoles reads the user matching where (on the users table, with
-// the one parameter $1) and the user's roles in one query.
-func (s *Store) findUserWithRoles(ctx context.Context, op, where string, arg any) (*storage.User, error) {
-	query := "SELECT " + userColumns().list("users", "u_") +
-		", EXISTS (SELECT 1 FROM totp_credentials WHERE totp_credentials.user_id = users.id) AS u_has_totp, " +
-		roleColumns().list("roles", "r_") + " FROM users" + userRoleJoins + " WHERE " + where + " ORDER BY roles.name"
-	var h holder[userModel]
+// findUserWithRoles reads a user, whether she has an authenticator app, and
+// her roles in one query.
+func (s *Store) findUserWithRoles(ctx context.Context, id string) (*storage.User, error) {
+	var m userModel
 	var hasTOTP bool
-	if err := s.queryRows(ctx, op, query, arg, h.scan(userColumns(), columns{}, nil, &hasTOTP)); err != nil {
+	roles, err := s.queryHolder(ctx, fmt.Sprintf("find user %q", id), userQuery(), id, []any{&hasTOTP}, userColumns(), &m)
+	if err != nil {
 		return nil, err
 	}
-	if !h.found {
-		return nil, notFound(op)
-	}
-	u := h.model.record()
-	u.Roles, u.HasTOTP = h.roles, hasTOTP
+	u := m.record()
+	u.Roles, u.HasTOTP = roles, hasTOTP
 	return u, nil
 }
 
 // findRequestWithClient reads a stored request with its client and the
 // client's roles in one query.
 func (s *Store) findRequestWithClient(ctx context.Context, op, table, key string) (*requestModel, *storage.Client, error) {
-	reqCols := requestColumns()
-	if table == tableRefreshTokens {
-		reqCols = refreshColumns()
-	}
-	query := "SELECT " + reqCols.list(table, "t_") + ", " + clientColumns().list("clients", "c_") + ", " +
-		roleColumns().list("roles", "r_") + " FROM " + table + " JOIN clients ON clients.id = " + table + ".client_id" +
-		clientRoleJoins + " WHERE " + table + ".signature = $1 ORDER BY roles.name"
 	var req requestModel
-	var h holder[clientModel]
-	if err := s.queryRows(ctx, op, query, key, h.scan(clientColumns(), reqCols, &req)); err != nil {
+	var m clientModel
+	lead := requestColumnsOf(table).targets(nil, &req)
+	roles, err := s.queryHolder(ctx, op, requestQueries()[table], key, lead, clientColumns(), &m)
+	if err != nil {
 		return nil, nil, err
 	}
-	if !h.found {
-		return nil, nil, notFound(op)
-	}
-	c := h.model.record()
-	c.Roles = h.roles
+	c := m.record()
+	c.Roles = roles
 	return &req, c, nil
+}
+
+// queryHolder runs a query whose rows are the lead columns, the columns of
+// model (a client or a user) and those of one of its roles, and returns the
+// roles, or ErrNotFound without rows. Every row scans into the same
+// targets: all but the role's columns are the same on every row.
+func (s *Store) queryHolder(ctx context.Context, op, query string, arg any, lead []any, cols columns, model any) ([]*storage.Role, error) {
+	var role heldRole
+	dst := cols.targets(lead, model)
+	dst = roleColumns().targets(dst, &role)
+	var roles []*storage.Role
+	found := false
+	err := s.queryRows(ctx, op, query, arg, func(rows *sql.Rows) error {
+		if err := rows.Scan(dst...); err != nil {
+			return err
+		}
+		found = true
+		if r := role.record(); r != nil {
+			roles = append(roles, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, notFound(op)
+	}
+	return roles, nil
 }
 
 // insertRow inserts the model's columns cols into table on the store's
@@ -220,35 +262,4 @@ func (s *Store) insertRow(ctx context.Context, op, table string, cols columns, m
 	_, err := db.Statement.ConnPool.ExecContext(ctx, query, args...)
 	db.Logger.Trace(ctx, begin, func() (string, int64) { return query, 1 }, err)
 	return classify(op, err)
-}
-
-// holder collects the rows of one client or user LEFT JOINed with its roles.
-type holder[M any] struct {
-	model M
-	roles []*storage.Role
-	found bool
-}
-
-// scan reads a row of request columns (reqCols, none without a request),
-// holder columns, extra columns of the holder, role columns; all but the
-// role's are the same on every row.
-func (h *holder[M]) scan(cols, reqCols columns, req *requestModel, extra ...any) func(*sql.Rows) error {
-	return func(rows *sql.Rows) error {
-		var role heldRole
-		dst := make([]any, 0, len(reqCols.names)+len(cols.names)+len(extra)+len(roleColumns().names))
-		if req != nil {
-			dst = reqCols.targets(dst, req)
-		}
-		dst = cols.targets(dst, &h.model)
-		dst = append(dst, extra...)
-		dst = roleColumns().targets(dst, &role)
-		if err := rows.Scan(dst...); err != nil {
-			return err
-		}
-		h.found = true
-		if r := role.record(); r != nil {
-			h.roles = append(h.roles, r)
-		}
-		return nil
-	}
 }

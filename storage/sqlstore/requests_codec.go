@@ -131,9 +131,8 @@ func (s *Store) createRequest(ctx context.Context, op, table, key string, r fosi
 	}
 	if table == tableRefreshTokens {
 		m.AccessSignature = accessKey
-		return s.insertRow(ctx, op, table, refreshColumns(), &m)
 	}
-	return s.insertRow(ctx, op, table, requestColumns(), &m)
+	return s.insertRow(ctx, op, table, requestColumnsOf(table), &m)
 }
 
 // getRequest loads a request row and rebuilds its request; active reports

@@ -63,7 +63,7 @@ func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 
 // FindUser returns the user with this id (the OpenID Connect subject).
 func (s *Store) FindUser(ctx context.Context, id string) (*storage.User, error) {
-	return s.findUserWithRoles(ctx, fmt.Sprintf("find user %q", id), "users.id = $1", id)
+	return s.findUserWithRoles(ctx, id)
 }
 
 // FindUserByUsername looks the user up by the normalized username.
