@@ -18,34 +18,31 @@ var ErrSessionChanged = errors.New("session: the browser session changed meanwhi
 // Elevate records a second factor on the browser's session bs. Its
 // privileges change, so it gets a new id and cookie; it keeps its sid,
 // auth_time and absolute expiry, and carries amr from now on.
-func (m *Manager) Elevate(ctx context.Context, w http.ResponseWriter, bs *storage.BrowserSession, amr []string) (s *storage.BrowserSession, err error) {
+func (m *Manager) Elevate(ctx context.Context, w http.ResponseWriter, bs *storage.BrowserSession, amr []string) (*storage.BrowserSession, error) {
 	token := randomToken()
 	next := *bs
 	next.ID = Digest(token)
 	next.AMR = amr
 	next.LastSeenAt = m.now()
-	txCtx, err := m.cfg.Store.BeginTX(ctx)
+	err := storage.InTx(ctx, m.cfg.Store, func(ctx context.Context) error {
+		// Deleted first: sid is unique.
+		if err := m.cfg.Store.DeleteBrowserSession(ctx, bs.ID); err != nil {
+			return err
+		}
+		if err := m.cfg.Store.CreateBrowserSession(ctx, &next); err != nil {
+			if errors.Is(err, storage.ErrAlreadyExists) {
+				// Another request (a second tab) elevated this session first:
+				// its sid is taken by the new row.
+				return ErrSessionChanged
+			}
+			return err
+		}
+		return nil
+	})
+	if errors.Is(err, ErrSessionChanged) {
+		return nil, ErrSessionChanged
+	}
 	if err != nil {
-		return nil, fmt.Errorf("elevate browser session: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = m.cfg.Store.Rollback(txCtx)
-		}
-	}()
-	// Deleted first: sid is unique.
-	if err := m.cfg.Store.DeleteBrowserSession(txCtx, bs.ID); err != nil {
-		return nil, fmt.Errorf("elevate browser session: %w", err)
-	}
-	if err := m.cfg.Store.CreateBrowserSession(txCtx, &next); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			// Another request (a second tab) elevated this session first:
-			// its sid is taken by the new row.
-			return nil, ErrSessionChanged
-		}
-		return nil, fmt.Errorf("elevate browser session: %w", err)
-	}
-	if err := m.cfg.Store.Commit(txCtx); err != nil {
 		return nil, fmt.Errorf("elevate browser session: %w", err)
 	}
 	m.writeCookie(w, m.sessionName, token, next.ExpiresAt.Sub(m.now()))
