@@ -165,4 +165,40 @@ func TestScenariosAgainstARealServer(t *testing.T) {
 			t.Errorf("%s: no server figures from /proc: %+v", r.Scenario, r.Server)
 		}
 	}
+
+	// -repeat measures several windows on one preparation and marks the
+	// median one by rate.
+	err = run([]string{"-target", "http://" + started.Addr, "-scenario", "client_credentials", "-c", "2",
+		"-d", "300ms", "-warmup", "100ms", "-repeat", "3", "-out", out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep = report{}
+	if data, err = os.ReadFile(out); err != nil || json.Unmarshal(data, &rep) != nil || len(rep.Runs) != 3 {
+		t.Fatalf("-repeat 3 report: %v, %d runs", err, len(rep.Runs))
+	}
+	var medians []*result
+	for i, r := range rep.Runs {
+		if r.Window != i+1 || r.Ops == 0 {
+			t.Errorf("window %d: number %d, %d ops", i+1, r.Window, r.Ops)
+		}
+		if r.Median {
+			medians = append(medians, r)
+		}
+	}
+	if len(medians) != 1 {
+		t.Fatalf("%d windows marked median, want 1", len(medians))
+	}
+	below, above := 0, 0
+	for _, r := range rep.Runs {
+		if r.OpsPerSecond < medians[0].OpsPerSecond {
+			below++
+		}
+		if r.OpsPerSecond > medians[0].OpsPerSecond {
+			above++
+		}
+	}
+	if below > 1 || above > 1 {
+		t.Errorf("the window marked median (%v/s) has %d windows below and %d above", medians[0].OpsPerSecond, below, above)
+	}
 }

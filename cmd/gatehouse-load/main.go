@@ -58,6 +58,7 @@ type options struct {
 	idTokenAlg   string
 	cpuProfile   string
 	procs        int
+	repeat       int
 }
 
 type metaFlag map[string]string
@@ -88,6 +89,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.out, "out", "", "write the raw results as JSON to this file")
 	fs.StringVar(&o.idTokenAlg, "id-token-alg", "RS256", "signing algorithm of the web apps' ID tokens (refresh, code and login scenarios): RS256 or ES256")
 	fs.DurationVar(&o.requestLimit, "timeout", 10*time.Second, "timeout of one HTTP request")
+	fs.IntVar(&o.repeat, "repeat", 1, "measured windows per scenario (each after its own warm-up, on one preparation); the median window by rate is marked")
 	fs.IntVar(&o.procs, "procs", 1, "OS threads running the load generator's Go code at once (GOMAXPROCS): one leaves the most of the machine to the server and its database; raise it if the load generator's own CPU nears one core")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file (to see what the load itself costs)")
 	fs.Var(metaFlag(o.meta), "meta", "key=value recorded in the JSON results (repeatable), e.g. -meta commit=$(git rev-parse HEAD)")
@@ -99,8 +101,8 @@ func parseFlags(args []string) (options, error) {
 	if o.adminID == "" || o.adminSecret == "" {
 		return o, errors.New("set GATEHOUSE_LOAD_CLIENT_ID and GATEHOUSE_LOAD_CLIENT_SECRET to a client holding a role with gatehouse:admin (see docs/PERFORMANCE.md)")
 	}
-	if o.concurrency < 1 || o.duration <= 0 || o.warmup < 0 || o.procs < 1 {
-		return o, errors.New("-c and -procs must be at least 1 and -d positive")
+	if o.concurrency < 1 || o.duration <= 0 || o.warmup < 0 || o.procs < 1 || o.repeat < 1 {
+		return o, errors.New("-c, -procs and -repeat must be at least 1 and -d positive")
 	}
 	if scenarios == "all" {
 		o.scenarios = scenarioNames()
@@ -180,12 +182,14 @@ func run(args []string) error {
 	printHeader()
 	for _, name := range o.scenarios {
 		sc, _ := scenarioByName(name)
-		res, err := h.runScenario(ctx, sc)
+		results, err := h.runScenario(ctx, sc)
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", name, err)
 		}
-		printResult(res)
-		rep.Runs = append(rep.Runs, res)
+		for _, res := range results {
+			printResult(res, o.repeat > 1)
+		}
+		rep.Runs = append(rep.Runs, results...)
 		if err := writeReport(o.out, rep); err != nil {
 			return err
 		}
@@ -208,18 +212,24 @@ func writeReport(path string, rep any) error {
 }
 
 func printHeader() {
-	fmt.Printf("%-22s %5s %9s %8s %8s %8s %8s %7s %9s %8s %6s\n",
+	fmt.Printf("%-28s %5s %9s %8s %8s %8s %8s %7s %9s %8s %6s\n",
 		"scenario", "c", "ops/s", "p50 ms", "p90 ms", "p99 ms", "ops", "errors", "srv cpu", "srv rss", "busy")
 }
 
-func printResult(r *result) {
+// printResult prints one window; with several windows per scenario, the
+// median one is marked with '*' after its name.
+func printResult(r *result, markMedian bool) {
 	cpu, rss := "-", "-"
 	if r.Server != nil {
 		cpu = fmt.Sprintf("%.2f", r.Server.CPUCores)
 		rss = fmt.Sprintf("%.0fMB", r.Server.RSSMB)
 	}
-	fmt.Printf("%-22s %5d %9.1f %8.2f %8.2f %8.2f %8d %7d %9s %8s %5.0f%%\n",
-		r.Scenario, r.Concurrency, r.OpsPerSecond, r.Latency.P50, r.Latency.P90, r.Latency.P99,
+	name := r.Scenario
+	if markMedian && r.Median {
+		name += " *"
+	}
+	fmt.Printf("%-28s %5d %9.1f %8.2f %8.2f %8.2f %8d %7d %9s %8s %5.0f%%\n",
+		name, r.Concurrency, r.OpsPerSecond, r.Latency.P50, r.Latency.P90, r.Latency.P99,
 		r.Ops, r.Errors, cpu, rss, r.MachineBusy*100)
 	for msg, n := range r.ErrorSamples {
 		fmt.Printf("    %d× %s\n", n, msg)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,10 @@ type result struct {
 	Server          *serverStats   `json:"server,omitempty"`
 	LoadGenCPU      float64        `json:"loadgen_cpu_cores"`
 	MachineBusy     float64        `json:"machine_cpu_busy"`
+	// Window is the window's number (from 1) with -repeat; Median marks
+	// the window whose rate is the median of the scenario's windows.
+	Window int  `json:"window"`
+	Median bool `json:"median"`
 }
 
 // latency percentiles of the ops, in milliseconds.
@@ -72,14 +77,33 @@ func (l *workerLog) fail(err error) {
 	}
 }
 
-// runScenario prepares sc, runs warm-up then the measured window with one
-// goroutine per op, and summarizes the window: ops started inside it count.
-func (h *harness) runScenario(ctx context.Context, sc scenario) (*result, error) {
+// runScenario prepares sc and measures it. With -repeat n it measures n windows (each after its own warm-up) on the
+// same preparation and marks the one with the median rate: on a shared
+// machine one window's rate varies by several per cent from the next.
+func (h *harness) runScenario(ctx context.Context, sc scenario) ([]*result, error) {
 	fmt.Printf("# %s: preparing %d workers\n", sc.name, h.o.concurrency)
 	ops, err := sc.prepare(ctx, h, h.o.concurrency)
 	if err != nil {
 		return nil, err
 	}
+	var results []*result
+	for i := range h.o.repeat {
+		res, err := h.measure(ctx, sc.name, ops)
+		if err != nil {
+			return nil, err
+		}
+		res.Window = i + 1
+		results = append(results, res)
+	}
+	byRate := slices.Clone(results)
+	slices.SortStableFunc(byRate, func(a, b *result) int { return cmp.Compare(a.OpsPerSecond, b.OpsPerSecond) })
+	byRate[(len(byRate)-1)/2].Median = true
+	return results, nil
+}
+
+// measure runs warm-up then one measured window with one goroutine per op,
+// and summarizes the window: ops started inside it count.
+func (h *harness) measure(ctx context.Context, name string, ops []op) (*result, error) {
 	begin := time.Now()
 	windowStart := begin.Add(h.o.warmup)
 	windowEnd := windowStart.Add(h.o.duration)
@@ -124,7 +148,7 @@ func (h *harness) runScenario(ctx context.Context, sc scenario) (*result, error)
 	})
 	sleepUntil(ctx, windowStart)
 	requestsAtStart := h.requests.Load()
-	fmt.Printf("# %s: measuring for %s\n", sc.name, h.o.duration)
+	fmt.Printf("# %s: measuring for %s\n", name, h.o.duration)
 	sleepUntil(ctx, windowEnd)
 	requestsInWindow := h.requests.Load() - requestsAtStart
 	wg.Wait()
@@ -136,7 +160,7 @@ func (h *harness) runScenario(ctx context.Context, sc scenario) (*result, error)
 		return nil, snapErr
 	}
 
-	res := summarize(sc.name, len(ops), h.o.duration, logs)
+	res := summarize(name, len(ops), h.o.duration, logs)
 	res.HTTPRequests = requestsInWindow
 	res.RequestsPerSec = float64(requestsInWindow) / h.o.duration.Seconds()
 	res.Server, res.LoadGenCPU, res.MachineBusy = compare(before, after)

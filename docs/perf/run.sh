@@ -11,8 +11,10 @@
 # docs/perf/results-<db>.json (and startup-<db>.json). Loopback only.
 #
 # Environment: SCENARIOS (default: every scenario but the logins),
-# CONCURRENCY (32), LOGIN_CONCURRENCY (8: two password hashes run at once on
-# two cores, more logins in flight only queue), DURATION (15s), ID_TOKEN_ALG
+# LOGIN_SCENARIOS (login,login_totp; empty for none), CONCURRENCY (32),
+# LOGIN_CONCURRENCY (8: two password hashes run at once on two cores, more
+# logins in flight only queue), DURATION (15s), REPEAT (3 measured windows
+# per scenario, the median one by rate is marked), ID_TOKEN_ALG
 # (RS256), PERF_OUT (default docs/perf), PPROF=1 to write CPU and allocation
 # profiles of each scenario instead ($PERF_OUT/pprof-<db>-<scenario>.txt,
 # the top of each as text).
@@ -23,6 +25,8 @@ db="${1:-postgres}"
 scenarios="${SCENARIOS:-client_credentials,client_credentials_jwt_rs256,client_credentials_jwt_es256,introspection,refresh,code,code_consent}"
 concurrency="${CONCURRENCY:-32}"
 login_concurrency="${LOGIN_CONCURRENCY:-8}"
+login_scenarios="${LOGIN_SCENARIOS-login,login_totp}"
+repeat="${REPEAT:-3}"
 id_token_alg="${ID_TOKEN_ALG:-RS256}"
 duration="${DURATION:-15s}"
 out="${PERF_OUT:-docs/perf}"
@@ -121,7 +125,9 @@ if [ "${PPROF:-}" = 1 ]; then
 		echo "perf: profile of $s in $out/pprof-$db-$s.txt"
 	done
 else
-	"${load[@]}" -c "$concurrency" -scenario "$scenarios" -out "$out/results-$db.json"
-	"${load[@]}" -c "$login_concurrency" -scenario login,login_totp -out "$out/results-$db-login.json"
+	"${load[@]}" -c "$concurrency" -repeat "$repeat" -scenario "$scenarios" -out "$out/results-$db.json"
+	if [ -n "$login_scenarios" ]; then
+		"${load[@]}" -c "$login_concurrency" -repeat "$repeat" -scenario "$login_scenarios" -out "$out/results-$db-login.json"
+	fi
 fi
 echo "perf: server log $(wc -l <"$work/server.log") lines"
