@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Reproduces the figures of docs/PERFORMANCE.md on this machine:
 #
-#   docs/perf/run.sh postgres   # PostgreSQL on 127.0.0.1:5432 (PERF_DATABASE_URL to change)
+#   docs/perf/run.sh postgres   # a stock PostgreSQL cluster of its own on 127.0.0.1
 #   docs/perf/run.sh sqlite
+#
+# For postgres it starts a throwaway cluster with PostgreSQL's default
+# configuration (fsync, synchronous_commit, full_page_writes and autovacuum
+# on, shared_buffers 128MB) on 127.0.0.1:$PERF_PG_PORT (55432), so that the
+# figures do not depend on how the machine's own server is tuned; set
+# PERF_DATABASE_URL=postgres://... to use an existing server instead.
 #
 # It builds gatehouse and gatehouse-load, creates a fresh database, starts
 # `gatehouse serve` as in production (https issuer behind a TLS proxy, plain
@@ -38,9 +44,49 @@ echo "perf: building into $work"
 go build -o "$work/gatehouse" ./cmd/gatehouse
 go build -o "$work/gatehouse-load" ./cmd/gatehouse-load
 
+server_pid=""
+pg_dir=""
+drop_db() { :; }
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	drop_db
+	[ -n "$pg_dir" ] && as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null
+	rm -rf "$work" "$pg_dir"
+}
+trap cleanup EXIT
+
+# as_postgres runs a PostgreSQL program as the postgres user when run as
+# root (initdb refuses root).
+as_postgres() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+start_cluster() {
+	pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+	if [ ! -x "$pg_bin/initdb" ]; then
+		echo "perf: PostgreSQL is not installed (apt-get install postgresql), or set PERF_DATABASE_URL" >&2
+		exit 1
+	fi
+	local pg_port="${PERF_PG_PORT:-55432}"
+	pg_dir="$(mktemp -d /tmp/gatehouse-perf-pg.XXXXXX)"
+	[ "$(id -u)" = 0 ] && chown postgres "$pg_dir"
+	as_postgres "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
+	as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w \
+		-o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$pg_dir" start >/dev/null
+	base="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable"
+}
+
 case "$db" in
 postgres)
-	base="${PERF_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+	if [ -n "${PERF_DATABASE_URL:-}" ]; then
+		base="$PERF_DATABASE_URL"
+	else
+		start_cluster
+	fi
 	name="gatehouse_perf_$(date +%s)"
 	psql "$base" -qc "CREATE DATABASE $name"
 	dsn="${base%%/postgres\?*}/$name?sslmode=disable"
@@ -48,7 +94,6 @@ postgres)
 	;;
 sqlite)
 	dsn="sqlite://$work/gatehouse.db"
-	drop_db() { :; }
 	;;
 *)
 	echo "usage: $0 postgres|sqlite" >&2
@@ -61,14 +106,6 @@ export GATEHOUSE_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')"
 export GATEHOUSE_ISSUER="https://gatehouse.perf.test"
 export GATEHOUSE_ADDR="127.0.0.1:$port"
 export GATEHOUSE_LOG_FORMAT=json
-
-server_pid=""
-cleanup() {
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-	drop_db
-	rm -rf "$work"
-}
-trap cleanup EXIT
 
 "$work/gatehouse" migrate >/dev/null
 "$work/gatehouse" roles create perf-admin --scope gatehouse:admin >/dev/null
@@ -84,7 +121,7 @@ meta=(-meta "commit=$commit" -meta "db=$db" -meta "go=$(go env GOVERSION)"
 	-meta "machine=$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 	-meta "id_token_alg=$id_token_alg")
 if [ "$db" = postgres ]; then
-	meta+=(-meta "postgres=$(psql "$base" -qtAc "select current_setting('server_version') || ', fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit') || ', shared_buffers=' || current_setting('shared_buffers') || ', autovacuum=' || current_setting('autovacuum')")")
+	meta+=(-meta "postgres=$(psql "$base" -qtAc "select current_setting('server_version') || ', fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit') || ', shared_buffers=' || current_setting('shared_buffers') || ', full_page_writes=' || current_setting('full_page_writes') || ', autovacuum=' || current_setting('autovacuum') || ', max_connections=' || current_setting('max_connections')")")
 fi
 
 echo "perf: start-up and idle memory"
