@@ -53,13 +53,11 @@ func (s *Store) GetAuthorizeCodeSession(ctx context.Context, signature string, s
 func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, signature string) error {
 	const op = "invalidate authorization code"
 	key := digest(signature)
-	res := s.conn(ctx).Table(tableAuthorizeCodes).
-		Where("signature = ? AND active = ?", key, true).
-		Update("active", false)
-	if res.Error != nil {
-		return classify(op, res.Error)
+	updated, err := s.execRow(ctx, op, "UPDATE "+tableAuthorizeCodes+" SET active = ? WHERE signature = ? AND active = ?", false, key, true)
+	if err != nil {
+		return err
 	}
-	if res.RowsAffected == 1 {
+	if updated == 1 {
 		return nil
 	}
 	var n int64
@@ -160,13 +158,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature str
 	const op = "rotate refresh token"
 	key := digest(signature)
 	return s.inTx(ctx, func(ctx context.Context) error {
-		res := s.conn(ctx).Table(tableRefreshTokens).
-			Where("signature = ? AND request_id = ? AND active = ?", key, requestID, true).
-			Updates(map[string]any{"active": false, "rotated_at": s.now().UTC().Truncate(time.Microsecond)})
-		if res.Error != nil {
-			return classify(op, res.Error)
+		n, err := s.execRow(ctx, op, "UPDATE "+tableRefreshTokens+" SET active = ?, rotated_at = ? WHERE signature = ? AND request_id = ? AND active = ?",
+			false, s.now().UTC().Truncate(time.Microsecond), key, requestID, true)
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if n == 0 {
 			inGrace, err := s.rotatedWithinGrace(ctx, key)
 			if err != nil {
 				return fmt.Errorf("%s: %w", op, err)
@@ -176,15 +173,15 @@ func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature str
 			}
 		}
 		if s.grace <= 0 {
-			err := s.conn(ctx).Table(tableAccessTokens).Where("request_id = ?", requestID).Delete(&requestModel{}).Error
-			return classify(op, err)
+			_, err := s.execRow(ctx, op, "DELETE FROM "+tableAccessTokens+" WHERE request_id = ?", requestID)
+			return err
 		}
 		var row struct{ AccessSignature string }
 		if err := s.conn(ctx).Table(tableRefreshTokens).Select("access_signature").Where("signature = ?", key).Take(&row).Error; err != nil {
 			return classify(op, err)
 		}
-		err := s.conn(ctx).Table(tableAccessTokens).Where("signature = ?", row.AccessSignature).Delete(&requestModel{}).Error
-		return classify(op, err)
+		_, err = s.execRow(ctx, op, "DELETE FROM "+tableAccessTokens+" WHERE signature = ?", row.AccessSignature)
+		return err
 	})
 }
 

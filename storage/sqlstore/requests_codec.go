@@ -152,5 +152,6 @@ func (s *Store) getRequest(ctx context.Context, op, table, key string, session f
 // deleteRequest deletes a request row; a missing row is not an error, so
 // that fosite's clean-up after a concurrent request does not fail.
 func (s *Store) deleteRequest(ctx context.Context, op, table, key string) error {
-	return classify(op, s.conn(ctx).Table(table).Where("signature = ?", key).Delete(&requestModel{}).Error)
+	_, err := s.execRow(ctx, op, "DELETE FROM "+table+" WHERE signature = ?", key)
+	return err
 }
