@@ -20,7 +20,9 @@ func newSession() *openid.DefaultSession {
 
 // Token is the token endpoint.
 func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	// fosite reads an authorization code in both phases of its exchange;
+	// the memo saves the second query (see storage.CodeMemo).
+	ctx := storage.WithCodeMemo(r.Context())
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	p.cors.allowRequestClient(w, r)
 	if p.clientAuthLocked(w, r) {

@@ -34,16 +34,46 @@ func (s *Store) CreateAuthorizeCodeSession(ctx context.Context, signature string
 // GetAuthorizeCodeSession returns the request of a code; for a used code it
 // returns the request together with fosite.ErrInvalidatedAuthorizeCode, which
 // fosite needs to revoke the tokens issued from it.
+//
+// With a storage.CodeMemo in ctx, an active code is read from the database
+// once per token request and decoded again from the memo the second time.
 func (s *Store) GetAuthorizeCodeSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
 	const op = "get authorization code"
-	req, active, err := s.getRequest(ctx, op, tableAuthorizeCodes, digest(signature), session)
-	if err != nil {
-		return nil, err
+	key := digest(signature)
+	memo := storage.CodeMemoFrom(ctx)
+	row, ok := memoizedCode(memo, key)
+	if !ok {
+		m, client, err := s.findRequestWithClient(ctx, op, tableAuthorizeCodes, key)
+		if err != nil {
+			return nil, err
+		}
+		row = codeRow{m, client}
+		if memo != nil && m.Active {
+			memo.Key, memo.Row = key, row
+		}
 	}
-	if !active {
+	req, err := decodeRequest(row.request, row.client, session)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if !row.request.Active {
 		return req, fmt.Errorf("%s: %w", op, fosite.ErrInvalidatedAuthorizeCode)
 	}
 	return req, nil
+}
+
+// codeRow is an authorization code's row as a storage.CodeMemo holds it.
+type codeRow struct {
+	request *requestModel
+	client  *storage.Client
+}
+
+func memoizedCode(memo *storage.CodeMemo, key string) (codeRow, bool) {
+	if memo == nil || memo.Key != key {
+		return codeRow{}, false
+	}
+	row, ok := memo.Row.(codeRow)
+	return row, ok
 }
 
 // InvalidateAuthorizeCodeSession marks a code used. The update is

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"DeleteClientCascades", testDeleteClientCascades},
 		{"AuthorizeCode", testAuthorizeCode},
+		{"AuthorizeCodeMemo", testAuthorizeCodeMemo},
 		{"AccessToken", testAccessToken},
 		{"RefreshTokenRotation", testRefreshTokenRotation},
 		{"RevokeFamily", testRevokeFamily},

@@ -84,6 +84,45 @@ func testAuthorizeCode(t *testing.T, s storage.Store) {
 	}
 }
 
+// testAuthorizeCodeMemo: within one token request (a context with a
+// storage.CodeMemo) an active code is read from the database once; the
+// conditional invalidation still decides between concurrent exchanges.
+func testAuthorizeCodeMemo(t *testing.T, s storage.Store) {
+	ctx := ctxT(t)
+	client := seedClient(t, s, "app")
+	want := newRequest(client, "req-1", "u-1")
+	must(t, "create", s.CreateAuthorizeCodeSession(ctx, "code-sig", want))
+	must(t, "create other", s.CreateAuthorizeCodeSession(ctx, "other-sig", newRequest(client, "req-2", "u-1")))
+
+	request := storage.WithCodeMemo(ctx)
+	got, err := s.GetAuthorizeCodeSession(request, "code-sig", openid.NewDefaultSession())
+	must(t, "first read", err)
+	checkRequest(t, got, want)
+
+	// Another request exchanges the code in between: the memo still answers
+	// the second read, and the invalidation is what fails.
+	must(t, "concurrent exchange", s.InvalidateAuthorizeCodeSession(ctx, "code-sig"))
+	got, err = s.GetAuthorizeCodeSession(request, "code-sig", openid.NewDefaultSession())
+	must(t, "second read from the memo", err)
+	checkRequest(t, got, want)
+	err = s.InvalidateAuthorizeCodeSession(request, "code-sig")
+	if !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) || !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("invalidate after losing the race: want ErrInvalidatedAuthorizeCode and ErrConflict, got %v", err)
+	}
+
+	// Another code is read from the database, and a used code is never
+	// memoized.
+	if _, err := s.GetAuthorizeCodeSession(request, "other-sig", openid.NewDefaultSession()); err != nil {
+		t.Fatalf("read another code with the memo: %v", err)
+	}
+	used := storage.WithCodeMemo(ctx)
+	for range 2 {
+		if _, err := s.GetAuthorizeCodeSession(used, "code-sig", openid.NewDefaultSession()); !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+			t.Fatalf("read a used code with a memo: want ErrInvalidatedAuthorizeCode, got %v", err)
+		}
+	}
+}
+
 func testAccessToken(t *testing.T, s storage.Store) {
 	ctx := ctxT(t)
 	client := seedClient(t, s, "app")
