@@ -37,6 +37,12 @@ id_token_alg="${ID_TOKEN_ALG:-RS256}"
 duration="${DURATION:-15s}"
 out="${PERF_OUT:-docs/perf}"
 port="${PERF_PORT:-18080}"
+# Another server on the port would answer in place of the one measured.
+if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+	echo "perf: something already listens on 127.0.0.1:$port (PERF_PORT to choose another port)" >&2
+	exit 1
+fi
+
 work="$(mktemp -d)"
 mkdir -p "$out"
 
