@@ -272,3 +272,62 @@ func BenchmarkRefresh(b *testing.B) {
 		remember(chains...)
 	})
 }
+
+// BenchmarkAuthorizationCode measures a web app's whole authorization with
+// a signed-in browser and remembered consent (issue 8: ≥ 300 flows/s at
+// c=32): the authorization request answered with a code (browser session,
+// user, consent, the code's rows), then the code exchanged with PKCE for an
+// access token, a refresh token and an RS256 ID token. One op is one flow.
+func BenchmarkAuthorizationCode(b *testing.B) {
+	benchEachBackend(b, func(b *testing.B, e *env) {
+		app, appSecret := e.client(manage.ClientSpec{SkipConsent: true})
+		r := e.rp(app, appSecret)
+		_, pw := e.user("ann")
+		c := benchClient(b)
+		browsers := make([]*browser, workers())
+		for i := range browsers {
+			browsers[i] = newBrowser(b)
+			browsers[i].Transport = c.Transport
+			r.fullLogin(browsers[i], person{"ann", pw, ""})
+		}
+		endpoint := e.issuer + "/oauth2/token"
+		var last atomic.Value
+		runParallel(b, func(worker int) error {
+			a := r.authURL()
+			req, err := http.NewRequest(http.MethodGet, a.url, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := browsers[worker].Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			location, err := resp.Location()
+			if resp.StatusCode != http.StatusSeeOther || err != nil || location.Query().Get("code") == "" {
+				return &benchStatusError{"authorize", resp.StatusCode, []byte(resp.Header.Get("Location"))}
+			}
+			code := location.Query().Get("code")
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {code},
+				"redirect_uri": {app.RedirectURIs[0]}, "code_verifier": {a.verifier}}
+			status, body, err := post(c, endpoint, form, app.ID, appSecret)
+			if err != nil {
+				return err
+			}
+			var tok struct {
+				AccessToken string `json:"access_token"`
+				IDToken     string `json:"id_token"`
+			}
+			if status != http.StatusOK || json.Unmarshal(body, &tok) != nil || tok.AccessToken == "" || tok.IDToken == "" {
+				return &benchStatusError{"exchange", status, body}
+			}
+			last.Store([]string{code, tok.AccessToken, tok.IDToken})
+			return nil
+		})
+		// The last flow's secrets: none of them may be in the log.
+		if v, ok := last.Load().([]string); ok {
+			remember(v...)
+		}
+	})
+}
