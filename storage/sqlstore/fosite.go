@@ -52,11 +52,11 @@ func (s *Store) GetAuthorizeCodeSession(ctx context.Context, signature string, s
 			memo.Key, memo.Row = key, row
 		}
 	}
-	req, err := decodeRequest(row.request, row.client, session)
+	req, active, err := decodeRow(op, row.request, row.client, session)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, err
 	}
-	if !row.request.Active {
+	if !active {
 		return req, fmt.Errorf("%s: %w", op, fosite.ErrInvalidatedAuthorizeCode)
 	}
 	return req, nil

@@ -112,13 +112,11 @@ const (
 		" LEFT JOIN roles ON roles.name = user_roles.role_name"
 )
 
-// queryRows runs a query of one parameter (written $1) on the store's
-// connection or the context's transaction, and calls scan for each row.
-// Slow queries are logged like GORM's.
+// queryRows runs a query of one parameter on the store's connection or the
+// context's transaction, and calls scan for each row. Slow queries are
+// logged like GORM's.
 func (s *Store) queryRows(ctx context.Context, op, query string, arg any, scan func(*sql.Rows) error) error {
-	if s.dialect == DialectSQLite {
-		query = strings.Replace(query, "$1", "?", 1)
-	}
+	query = s.bind(query)
 	db := s.conn(ctx)
 	begin := time.Now()
 	rows, err := db.Statement.ConnPool.QueryContext(ctx, query, arg)
@@ -139,16 +137,16 @@ func (s *Store) queryRows(ctx context.Context, op, query string, arg any, scan f
 	return classify(op, err)
 }
 
-// The three queries, built once; $1 is their one parameter.
+// The three queries, built once; ? is their one parameter.
 var (
 	clientQuery = sync.OnceValue(func() string {
 		return "SELECT " + clientColumns().list("clients", "c_") + ", " + roleColumns().list("roles", "r_") +
-			" FROM clients" + clientRoleJoins + " WHERE clients.id = $1 ORDER BY roles.name"
+			" FROM clients" + clientRoleJoins + " WHERE clients.id = ? ORDER BY roles.name"
 	})
 	userQuery = sync.OnceValue(func() string {
 		return "SELECT EXISTS (SELECT 1 FROM totp_credentials WHERE totp_credentials.user_id = users.id) AS has_totp, " +
 			userColumns().list("users", "u_") + ", " + roleColumns().list("roles", "r_") +
-			" FROM users" + userRoleJoins + " WHERE users.id = $1 ORDER BY roles.name"
+			" FROM users" + userRoleJoins + " WHERE users.id = ? ORDER BY roles.name"
 	})
 	requestQueries = sync.OnceValue(func() map[string]string {
 		queries := make(map[string]string, len(requestTables))
@@ -156,9 +154,18 @@ var (
 			queries[table] = "SELECT " + requestColumnsOf(table).list(table, "t_") + ", " +
 				clientColumns().list("clients", "c_") + ", " + roleColumns().list("roles", "r_") +
 				" FROM " + table + " JOIN clients ON clients.id = " + table + ".client_id" + clientRoleJoins +
-				" WHERE " + table + ".signature = $1 ORDER BY roles.name"
+				" WHERE " + table + ".signature = ? ORDER BY roles.name"
 		}
 		return queries
+	})
+	requestInserts = sync.OnceValue(func() map[string]string {
+		inserts := make(map[string]string, len(requestTables))
+		for _, table := range requestTables {
+			cols := requestColumnsOf(table)
+			marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols.names)), ", ")
+			inserts[table] = "INSERT INTO " + table + " (" + strings.Join(cols.names, ", ") + ") VALUES (" + marks + ")"
+		}
+		return inserts
 	})
 )
 
@@ -240,38 +247,25 @@ func (s *Store) queryHolder(ctx context.Context, op, query string, arg any, lead
 	return roles, nil
 }
 
-// insertRow inserts the model's columns cols into table on the store's
-// connection or the context's transaction (the token endpoint's one write;
-// GORM's Create costs a tenth of its CPU).
-func (s *Store) insertRow(ctx context.Context, op, table string, cols columns, model any) error {
-	marks := make([]string, len(cols.names))
-	for i := range marks {
-		marks[i] = "?"
-		if s.dialect == DialectPostgres {
-			marks[i] = fmt.Sprintf("$%d", i+1)
-		}
-	}
-	query := "INSERT INTO " + table + " (" + strings.Join(cols.names, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
-	v := reflect.ValueOf(model).Elem()
-	args := make([]any, len(cols.indexes))
-	for i, index := range cols.indexes {
+// insertRequest inserts a request row into table (the token endpoint's one
+// write; GORM's Create costs a tenth of its CPU).
+func (s *Store) insertRequest(ctx context.Context, op, table string, m *requestModel) error {
+	v := reflect.ValueOf(m).Elem()
+	indexes := requestColumnsOf(table).indexes
+	args := make([]any, len(indexes))
+	for i, index := range indexes {
 		args[i] = v.FieldByIndex(index).Interface()
 	}
-	db := s.conn(ctx)
-	begin := time.Now()
-	_, err := db.Statement.ConnPool.ExecContext(ctx, query, args...)
-	db.Logger.Trace(ctx, begin, func() (string, int64) { return query, 1 }, err)
-	return classify(op, err)
+	_, err := s.execRow(ctx, op, requestInserts()[table], args...)
+	return err
 }
 
-// execRow runs a statement written with ? placeholders on the store's
-// connection or the context's transaction and returns the rows it
-// affected. The token endpoint's updates and deletes go through it: GORM's
-// Update and Delete cost more CPU than the statements themselves.
+// execRow runs a statement on the store's connection or the context's
+// transaction and returns the rows it affected. The token endpoint's
+// writes go through it: GORM's Create, Update and Delete cost more CPU than
+// the statements themselves.
 func (s *Store) execRow(ctx context.Context, op, query string, args ...any) (int64, error) {
-	if s.dialect == DialectPostgres {
-		query = numberPlaceholders(query)
-	}
+	query = s.bind(query)
 	db := s.conn(ctx)
 	begin := time.Now()
 	res, err := db.Statement.ConnPool.ExecContext(ctx, query, args...)
@@ -281,6 +275,21 @@ func (s *Store) execRow(ctx context.Context, op, query string, args ...any) (int
 	}
 	db.Logger.Trace(ctx, begin, func() (string, int64) { return query, n }, err)
 	return n, classify(op, err)
+}
+
+// bind returns a statement written with ? placeholders in the store's
+// dialect: PostgreSQL's are numbered ($1, $2, …). The statements are fixed
+// texts (no values in them), a few per table, so each is numbered once.
+func (s *Store) bind(query string) string {
+	if s.dialect != DialectPostgres {
+		return query
+	}
+	if bound, ok := s.bound.Load(query); ok {
+		return bound.(string)
+	}
+	bound := numberPlaceholders(query)
+	s.bound.Store(query, bound)
+	return bound
 }
 
 // numberPlaceholders turns ? placeholders into PostgreSQL's $1, $2, …

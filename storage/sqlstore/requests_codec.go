@@ -132,7 +132,7 @@ func (s *Store) createRequest(ctx context.Context, op, table, key string, r fosi
 	if table == tableRefreshTokens {
 		m.AccessSignature = accessKey
 	}
-	return s.insertRow(ctx, op, table, requestColumnsOf(table), &m)
+	return s.insertRequest(ctx, op, table, &m)
 }
 
 // getRequest loads a request row and rebuilds its request; active reports
@@ -142,6 +142,12 @@ func (s *Store) getRequest(ctx context.Context, op, table, key string, session f
 	if err != nil {
 		return nil, false, err
 	}
+	return decodeRow(op, m, client, session)
+}
+
+// decodeRow rebuilds the request of a row read with its client; active
+// reports whether the row is still active.
+func decodeRow(op string, m *requestModel, client *storage.Client, session fosite.Session) (req *fosite.Request, active bool, err error) {
 	req, err = decodeRequest(m, client, session)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", op, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -54,6 +55,9 @@ type Store struct {
 	log     *slog.Logger
 	grace   time.Duration
 	now     func() time.Time
+	// bound holds the statements run with database/sql (written with ?)
+	// in PostgreSQL's numbered form, each numbered once.
+	bound sync.Map
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -222,21 +226,7 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if txFrom(ctx) != nil {
 		return fn(ctx)
 	}
-	txCtx, err := s.BeginTX(ctx)
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = s.Rollback(txCtx)
-		}
-	}()
-	if err := fn(txCtx); err != nil {
-		return err
-	}
-	committed = true
-	return s.Commit(txCtx)
+	return storage.InTx(ctx, s, fn)
 }
 
 // forUpdate locks the rows a read-modify-write loads. On SQLite the
