@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage"
 	"github.com/gatehouse/gatehouse/storage/sqlstore"
+	"github.com/gatehouse/gatehouse/storage/sqlstore/sqlstoretest"
 	"github.com/gatehouse/gatehouse/storage/storagetest"
 )
 
@@ -150,16 +151,7 @@ func (e *env) secondInstance(pollInterval time.Duration) (*server.Server, *keys.
 
 func openStore(t testing.TB, dsn string) storage.Store {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: testLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	if _, err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return store
+	return sqlstoretest.Open(t, dsn, sqlstore.Options{Logger: testLogger()})
 }
 
 func newKeys(t testing.TB, store storage.Store, keyring *secret.Keyring) *keys.Manager {

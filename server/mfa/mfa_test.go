@@ -20,7 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/server/throttle"
 	"github.com/gatehouse/gatehouse/storage"
 	"github.com/gatehouse/gatehouse/storage/sqlstore"
-	"github.com/gatehouse/gatehouse/storage/storagetest"
+	"github.com/gatehouse/gatehouse/storage/sqlstore/sqlstoretest"
 )
 
 // clock is a test clock that moves only when told.
@@ -47,14 +47,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	store, err := sqlstore.Open(ctx, storagetest.SQLiteDSN(t), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	if _, err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store := sqlstoretest.SQLite(t, sqlstore.Options{})
 	ring, err := secret.NewKeyring([]byte("0123456789abcdef0123456789abcdef-mfa-test"))
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage"
 	"github.com/gatehouse/gatehouse/storage/sqlstore"
+	"github.com/gatehouse/gatehouse/storage/sqlstore/sqlstoretest"
 )
 
 // benchStrategy returns the token strategy of a provider composed by
@@ -26,14 +26,7 @@ import (
 func benchStrategy(b *testing.B) *tokenStrategy {
 	b.Helper()
 	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(b.TempDir(), "bench.db"), sqlstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = store.Close() })
-	if _, err := store.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	store := sqlstoretest.SQLite(b, sqlstore.Options{})
 	keyring, err := secret.NewKeyring([]byte("oauth-bench-system-secret-0123456789abcdef"))
 	if err != nil {
 		b.Fatal(err)

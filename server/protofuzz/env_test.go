@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/server/manage"
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage/sqlstore"
+	"github.com/gatehouse/gatehouse/storage/sqlstore/sqlstoretest"
 )
 
 const issuer = "http://127.0.0.1:9000"
@@ -46,14 +46,7 @@ func newTarget(f *testing.F) *target {
 	ctx := context.Background()
 	log := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(log, nil))
-	store, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(f.TempDir(), "gatehouse.db"), sqlstore.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = store.Close() })
-	if _, err := store.Migrate(ctx); err != nil {
-		f.Fatal(err)
-	}
+	store := sqlstoretest.SQLite(f, sqlstore.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	keyring, err := secret.NewKeyring([]byte("protofuzz-secret-0123456789abcdefghij"))
 	if err != nil {
 		f.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage"
 	"github.com/gatehouse/gatehouse/storage/sqlstore"
-	"github.com/gatehouse/gatehouse/storage/storagetest"
+	"github.com/gatehouse/gatehouse/storage/sqlstore/sqlstoretest"
 )
 
 // headerWriter is a ResponseWriter that keeps only headers, cleared by reset,
@@ -80,14 +80,7 @@ func BenchmarkCookieCodec(b *testing.B) {
 // in SQLite (go test -run '^$' -bench Current ./server/session).
 func BenchmarkCurrent(b *testing.B) {
 	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, storagetest.SQLiteDSN(b), sqlstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = store.Close() })
-	if _, err := store.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	store := sqlstoretest.SQLite(b, sqlstore.Options{})
 	if err := store.CreateUser(ctx, &storage.User{ID: "u1", Username: "ann", Email: "ann@example.com"}); err != nil {
 		b.Fatal(err)
 	}
