@@ -77,9 +77,10 @@ func (l *workerLog) fail(err error) {
 	}
 }
 
-// runScenario prepares sc and measures it. With -repeat n it measures n windows (each after its own warm-up) on the
-// same preparation and marks the one with the median rate: on a shared
-// machine one window's rate varies by several per cent from the next.
+// runScenario prepares sc and measures it. With -repeat n it measures n
+// windows (each after its own warm-up) on the same preparation and marks
+// the one with the median rate: on a shared machine one window's rate
+// varies by several per cent from the next.
 func (h *harness) runScenario(ctx context.Context, sc scenario) ([]*result, error) {
 	fmt.Printf("# %s: preparing %d workers\n", sc.name, h.o.concurrency)
 	ops, err := sc.prepare(ctx, h, h.o.concurrency)
