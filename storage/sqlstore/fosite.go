@@ -203,15 +203,13 @@ func (s *Store) RotateRefreshToken(ctx context.Context, requestID, signature str
 			}
 		}
 		if s.grace <= 0 {
-			_, err := s.execRow(ctx, op, "DELETE FROM "+tableAccessTokens+" WHERE request_id = ?", requestID)
-			return err
+			return s.execLater(ctx, op, "DELETE FROM "+tableAccessTokens+" WHERE request_id = ?", requestID)
 		}
 		var row struct{ AccessSignature string }
 		if err := s.conn(ctx).Table(tableRefreshTokens).Select("access_signature").Where("signature = ?", key).Take(&row).Error; err != nil {
 			return classify(op, err)
 		}
-		_, err = s.execRow(ctx, op, "DELETE FROM "+tableAccessTokens+" WHERE signature = ?", row.AccessSignature)
-		return err
+		return s.execLater(ctx, op, "DELETE FROM "+tableAccessTokens+" WHERE signature = ?", row.AccessSignature)
 	})
 }
 
@@ -228,8 +226,7 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, requestID string) error 
 
 // RevokeAccessToken deletes every access token of a request.
 func (s *Store) RevokeAccessToken(ctx context.Context, requestID string) error {
-	err := s.conn(ctx).Table(tableAccessTokens).Where("request_id = ?", requestID).Delete(&requestModel{}).Error
-	return classify("revoke access tokens", err)
+	return s.execLater(ctx, "revoke access tokens", "DELETE FROM "+tableAccessTokens+" WHERE request_id = ?", requestID)
 }
 
 // RevokeSubjectTokens revokes every access and refresh token issued to a

@@ -256,8 +256,7 @@ func (s *Store) insertRequest(ctx context.Context, op, table string, m *requestM
 	for i, index := range indexes {
 		args[i] = v.FieldByIndex(index).Interface()
 	}
-	_, err := s.execRow(ctx, op, requestInserts()[table], args...)
-	return err
+	return s.execLater(ctx, op, requestInserts()[table], args...)
 }
 
 // execRow runs a statement on the store's connection or the context's
@@ -266,6 +265,9 @@ func (s *Store) insertRequest(ctx context.Context, op, table string, m *requestM
 // the statements themselves.
 func (s *Store) execRow(ctx context.Context, op, query string, args ...any) (int64, error) {
 	query = s.bind(query)
+	if tx, ok := ctx.Value(txKey{}).(*pgTx); ok {
+		return tx.exec(ctx, pgWrite{op: op, query: query, args: args})
+	}
 	db := s.conn(ctx)
 	begin := time.Now()
 	res, err := db.Statement.ConnPool.ExecContext(ctx, query, args...)
@@ -275,6 +277,18 @@ func (s *Store) execRow(ctx context.Context, op, query string, args ...any) (int
 	}
 	db.Logger.Trace(ctx, begin, func() (string, int64) { return query, n }, err)
 	return n, classify(op, err)
+}
+
+// execLater runs a write whose affected rows nobody needs. In a
+// transaction on PostgreSQL it goes with the transaction's next round trip
+// (see pgTx), and its error, if any, comes from that statement or the
+// commit.
+func (s *Store) execLater(ctx context.Context, op, query string, args ...any) error {
+	if tx, ok := ctx.Value(txKey{}).(*pgTx); ok {
+		return tx.later(pgWrite{op: op, query: s.bind(query), args: args})
+	}
+	_, err := s.execRow(ctx, op, query, args...)
+	return err
 }
 
 // bind returns a statement written with ? placeholders in the store's

@@ -158,6 +158,5 @@ func decodeRow(op string, m *requestModel, client *storage.Client, session fosit
 // deleteRequest deletes a request row; a missing row is not an error, so
 // that fosite's clean-up after a concurrent request does not fail.
 func (s *Store) deleteRequest(ctx context.Context, op, table, key string) error {
-	_, err := s.execRow(ctx, op, "DELETE FROM "+table+" WHERE signature = ?", key)
-	return err
+	return s.execLater(ctx, op, "DELETE FROM "+table+" WHERE signature = ?", key)
 }

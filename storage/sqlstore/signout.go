@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"gorm.io/gorm/clause"
 )
 
 type sessionClientModel struct {
@@ -20,12 +18,10 @@ func (sessionClientModel) TableName() string { return "session_clients" }
 
 // RecordSessionClient notes that a session signed a user in to a client.
 func (s *Store) RecordSessionClient(ctx context.Context, sid, userID, clientID string, expiresAt time.Time) error {
-	m := sessionClientModel{SID: sid, ClientID: clientID, UserID: userID, CreatedAt: utc(time.Now()), ExpiresAt: utc(expiresAt)}
-	err := s.conn(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "sid"}, {Name: "client_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"expires_at"}),
-	}).Create(&m).Error
-	return classify(fmt.Sprintf("record client %q of session", clientID), err)
+	return s.execLater(ctx, fmt.Sprintf("record client %q of session", clientID),
+		"INSERT INTO session_clients (sid, client_id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)"+
+			" ON CONFLICT (sid, client_id) DO UPDATE SET expires_at = excluded.expires_at",
+		sid, clientID, userID, utc(time.Now()), utc(expiresAt))
 }
 
 // SessionClients returns the clients a session signed in to.

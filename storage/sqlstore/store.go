@@ -164,29 +164,39 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error { return s.sqlDB.Close() }
 
-// txKey carries the *gorm.DB of an open transaction in a context.
+// txKey carries the transaction open in a context: a *gorm.DB on SQLite,
+// a *pgTx on PostgreSQL.
 type txKey struct{}
 
-func txFrom(ctx context.Context) *gorm.DB {
-	tx, _ := ctx.Value(txKey{}).(*gorm.DB)
-	return tx
-}
+func inOpenTx(ctx context.Context) bool { return ctx.Value(txKey{}) != nil }
 
 // conn returns the transaction carried by ctx, else the pool. Every query
 // goes through it: with one SQLite connection, a query that bypassed an open
-// transaction would wait for that transaction forever.
+// transaction would wait for that transaction forever. On PostgreSQL the
+// transaction's waiting writes are sent first, so that the query sees them.
 func (s *Store) conn(ctx context.Context) *gorm.DB {
-	if tx := txFrom(ctx); tx != nil {
+	switch tx := ctx.Value(txKey{}).(type) {
+	case *gorm.DB:
 		return tx.WithContext(ctx)
+	case *pgTx:
+		db, err := tx.db(ctx)
+		if err != nil {
+			db = s.db.WithContext(ctx)
+			_ = db.AddError(err)
+		}
+		return db
 	}
 	return s.db.WithContext(ctx)
 }
 
 // BeginTX starts a transaction and returns a context carrying it. Nested
-// transactions are refused.
+// transactions are refused. On PostgreSQL nothing is sent yet (see pgTx).
 func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
-	if txFrom(ctx) != nil {
+	if inOpenTx(ctx) {
 		return ctx, errors.New("begin transaction: a transaction is already open in this context")
+	}
+	if s.dialect == DialectPostgres {
+		return context.WithValue(ctx, txKey{}, &pgTx{store: s}), nil
 	}
 	tx := s.db.WithContext(ctx).Begin()
 	if tx.Error != nil {
@@ -197,33 +207,37 @@ func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
 
 // Commit commits the transaction carried by ctx.
 func (s *Store) Commit(ctx context.Context) error {
-	tx := txFrom(ctx)
-	if tx == nil {
-		return errors.New("commit: no transaction in context")
+	switch tx := ctx.Value(txKey{}).(type) {
+	case *gorm.DB:
+		if err := tx.Commit().Error; err != nil {
+			return classify("commit", err)
+		}
+		return nil
+	case *pgTx:
+		return tx.commit(ctx)
 	}
-	if err := tx.Commit().Error; err != nil {
-		return classify("commit", err)
-	}
-	return nil
+	return errors.New("commit: no transaction in context")
 }
 
 // Rollback rolls back the transaction carried by ctx. Rolling back a
 // transaction that already ended is a no-op, so callers may defer it.
 func (s *Store) Rollback(ctx context.Context) error {
-	tx := txFrom(ctx)
-	if tx == nil {
-		return errors.New("rollback: no transaction in context")
+	switch tx := ctx.Value(txKey{}).(type) {
+	case *gorm.DB:
+		if err := tx.Rollback().Error; err != nil && !errors.Is(err, sql.ErrTxDone) {
+			return classify("rollback", err)
+		}
+		return nil
+	case *pgTx:
+		return tx.rollback(ctx)
 	}
-	if err := tx.Rollback().Error; err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return classify("rollback", err)
-	}
-	return nil
+	return errors.New("rollback: no transaction in context")
 }
 
 // inTx runs fn in the transaction carried by ctx, or in a new one that is
 // committed when fn succeeds and rolled back when it fails.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	if txFrom(ctx) != nil {
+	if inOpenTx(ctx) {
 		return fn(ctx)
 	}
 	return storage.InTx(ctx, s, fn)

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"FormSanitized", testFormSanitized},
 		{"ClientAssertionJTI", testClientAssertionJTI},
 		{"Transactions", testTransactions},
+		{"WriteOnlyTransactions", testWriteOnlyTransactions},
 		{"ConcurrentRefresh", testConcurrentRefresh},
 		{"UTCRoundTrip", testUTCRoundTrip},
 		{"DeleteExpired", testDeleteExpired},

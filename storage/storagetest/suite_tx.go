@@ -59,6 +59,64 @@ func testTransactions(t *testing.T, s storage.Store) {
 	must(t, "rollback", s.Rollback(tx))
 }
 
+// A transaction that only writes, as the token endpoint's do, keeps all of
+// its writes or none: a write that fails fails the transaction (at the
+// write or at the commit, a store may send writes late) and takes the
+// others with it. Many such transactions in a row leave the store usable
+// (none keeps a connection).
+func testWriteOnlyTransactions(t *testing.T, s storage.Store) {
+	ctx := ctxT(t)
+	client := seedClient(t, s, "app")
+	must(t, "existing token", s.CreateAccessTokenSession(ctx, "at-taken", newRequest(client, "req-taken", "u-1")))
+	must(t, "old token", s.CreateAccessTokenSession(ctx, "at-old", newRequest(client, "req-old", "u-1")))
+
+	err := storage.InTx(ctx, s, func(tx context.Context) error {
+		if err := s.RevokeAccessToken(tx, "req-old"); err != nil {
+			return err
+		}
+		if err := s.CreateAccessTokenSession(tx, "at-new", newRequest(client, "req-new", "u-1")); err != nil {
+			return err
+		}
+		return s.CreateRefreshTokenSession(tx, "rt-new", "at-new", newRequest(client, "req-new", "u-1"))
+	})
+	must(t, "write-only transaction", err)
+	_, err = s.GetAccessTokenSession(ctx, "at-new", nil)
+	must(t, "token of a committed write-only transaction", err)
+	_, err = s.GetRefreshTokenSession(ctx, "rt-new", nil)
+	must(t, "refresh token of a committed write-only transaction", err)
+	_, err = s.GetAccessTokenSession(ctx, "at-old", nil)
+	mustNotFound(t, "token revoked in a committed write-only transaction", err)
+
+	for i := range 30 {
+		err := storage.InTx(ctx, s, func(tx context.Context) error {
+			if err := s.RevokeAccessToken(tx, "req-taken"); err != nil {
+				return err
+			}
+			if err := s.CreateAccessTokenSession(tx, fmt.Sprintf("at-lost-%d", i), newRequest(client, "req-lost", "u-1")); err != nil {
+				return err
+			}
+			return s.CreateAccessTokenSession(tx, "at-new", newRequest(client, "req-dup", "u-1"))
+		})
+		if !errors.Is(err, storage.ErrAlreadyExists) {
+			t.Fatalf("transaction with a duplicate token: got %v, want ErrAlreadyExists", err)
+		}
+		_, err = s.GetAccessTokenSession(ctx, fmt.Sprintf("at-lost-%d", i), nil)
+		mustNotFound(t, "token written before the failing write", err)
+	}
+	_, err = s.GetAccessTokenSession(ctx, "at-taken", nil)
+	must(t, "token deleted by a failed transaction", err)
+
+	tx, err := s.BeginTX(ctx)
+	must(t, "begin", err)
+	must(t, "create token in tx", s.CreateAccessTokenSession(tx, "at-rolled-back", newRequest(client, "req-rb", "u-1")))
+	must(t, "rollback", s.Rollback(tx))
+	_, err = s.GetAccessTokenSession(ctx, "at-rolled-back", nil)
+	mustNotFound(t, "token of a rolled back write-only transaction", err)
+	if err := s.Commit(tx); err == nil {
+		t.Fatal("commit after rollback succeeded")
+	}
+}
+
 // N token requests race to rotate one refresh token as fosite's refresh
 // handler does: read the token outside the transaction, then rotate, issue a
 // new access and refresh token and commit. Exactly one wins; the others fail
