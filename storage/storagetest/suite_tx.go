@@ -106,6 +106,25 @@ func testWriteOnlyTransactions(t *testing.T, s storage.Store) {
 	_, err = s.GetAccessTokenSession(ctx, "at-taken", nil)
 	must(t, "token deleted by a failed transaction", err)
 
+	// A code exchanged twice: the second exchange fails, at the
+	// invalidation or at the commit, and keeps none of its writes.
+	must(t, "code", s.CreateAuthorizeCodeSession(ctx, "code-1", newRequest(client, "req-code", "u-1")))
+	exchange := func(access string) error {
+		return storage.InTx(ctx, s, func(tx context.Context) error {
+			if err := s.InvalidateAuthorizeCodeSession(tx, "code-1"); err != nil {
+				return err
+			}
+			return s.CreateAccessTokenSession(tx, access, newRequest(client, "req-code", "u-1"))
+		})
+	}
+	must(t, "first exchange", exchange("at-code-1"))
+	err = exchange("at-code-2")
+	if !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) || !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("second exchange of a code: got %v, want ErrInvalidatedAuthorizeCode and ErrConflict", err)
+	}
+	_, err = s.GetAccessTokenSession(ctx, "at-code-2", nil)
+	mustNotFound(t, "token of the second exchange", err)
+
 	tx, err := s.BeginTX(ctx)
 	must(t, "begin", err)
 	must(t, "create token in tx", s.CreateAccessTokenSession(tx, "at-rolled-back", newRequest(client, "req-rb", "u-1")))
