@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -163,9 +164,14 @@ func (t *pgTx) send(ctx context.Context, last *pgWrite, commit bool) (int64, err
 		t.begun = conn.PgConn().TxStatus() != 'I'
 		return err
 	})
-	for _, w := range writes {
-		t.store.db.Logger.Trace(ctx, start, func() (string, int64) { return w.query, -1 }, err)
-	}
+	// A slow pipeline is logged once, with its statements.
+	t.store.db.Logger.Trace(ctx, start, func() (string, int64) {
+		queries := make([]string, len(writes))
+		for i, w := range writes {
+			queries[i] = w.query
+		}
+		return strings.Join(queries, "; "), -1
+	}, err)
 	return n, err
 }
 
