@@ -17,6 +17,12 @@
 // its connection from the context (see BeginTX), never from the pool behind
 // its back.
 //
+// On PostgreSQL a transaction spends as few round trips as it can (see
+// pgTx): BEGIN goes with its first statement, and writes whose outcome no
+// caller reads wait to be pipelined with the next statement or the commit.
+// Such a write's error therefore comes from a later call of the same
+// transaction, at the latest from Commit.
+//
 // The schema comes from the migrations package (goose, one SQL set per
 // dialect); Migrate applies it under a PostgreSQL advisory lock so several
 // instances may start at once. The store never creates tables from models.
