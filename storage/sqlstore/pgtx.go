@@ -155,7 +155,11 @@ func (t *pgTx) send(ctx context.Context, last *pgWrite, commit bool) (int64, err
 	var n int64
 	start := time.Now()
 	err := t.conn.Raw(func(driverConn any) error {
-		conn := driverConn.(*stdlib.Conn).Conn()
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("send statements: the PostgreSQL driver's connection is a %T, not pgx's", driverConn)
+		}
+		conn := c.Conn()
 		results := conn.SendBatch(ctx, &batch)
 		err := t.readResults(results, begin, writes, end, &n)
 		if cerr := results.Close(); err == nil && cerr != nil {
