@@ -30,6 +30,10 @@ type Store interface {
 	SecondFactors
 	Recovery
 	OAuth
+	// Prefetch reads the rows p names and returns a context whose reads of
+	// them, outside transactions, are answered from what it read. It never
+	// fails: a row it could not read is read again when asked for.
+	Prefetch(ctx context.Context, p Prefetch) context.Context
 	// Ping reports whether the database answers (ErrUnavailable if not).
 	Ping(ctx context.Context) error
 	// DeleteExpired removes expired sessions, pending requests, consents,

@@ -32,6 +32,9 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 	if p.clientAuthLocked(w, r) {
 		return
 	}
+	if token := r.PostForm.Get("token"); token != "" {
+		ctx = p.prefetch(ctx, r, p.introspectionRows(ctx, token, r.PostForm.Get("token_type_hint")))
+	}
 	caller, err := p.fosite.AuthenticateClient(ctx, r, r.PostForm)
 	if err == nil && caller.IsPublic() {
 		err = fosite.ErrInvalidClient.WithHint("Public clients may not introspect tokens.")

@@ -80,6 +80,7 @@ type Config struct {
 type Provider struct {
 	cfg       Config
 	fosite    *fosite.Fosite
+	tokens    *tokenStrategy // fosite's, for the keys of prefetched records
 	store     storage.Store
 	signer    jwt.Signer
 	cors      *cors
@@ -205,6 +206,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 	p := &Provider{
 		cfg:    cfg,
 		fosite: fosite.NewOAuth2Provider(store, fc),
+		tokens: strategy,
 		store:  store,
 		signer: cfg.Signer,
 		cors:   &cors{store: store, now: cfg.Now},

@@ -28,6 +28,13 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	if p.clientAuthLocked(w, r) {
 		return
 	}
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err != nil {
+			writeJSONError(w, http.StatusBadRequest, fosite.ErrInvalidRequest.WithHint("The request body could not be read."))
+			return
+		}
+		ctx = p.prefetch(ctx, r, p.tokenRequestRows(ctx, r.PostForm))
+	}
 	sess := newSession()
 	req, err := p.fosite.NewAccessRequest(ctx, r, sess)
 	if err != nil {

@@ -179,6 +179,12 @@ func requestColumnsOf(table string) columns {
 
 // findClientWithRoles reads a client and its roles in one query.
 func (s *Store) findClientWithRoles(ctx context.Context, id string) (*storage.Client, error) {
+	if c, ok := prefetchedFrom(ctx).takeClient(id); ok {
+		if c == nil {
+			return nil, notFound(fmt.Sprintf("find client %q", id))
+		}
+		return c, nil
+	}
 	var m clientModel
 	roles, err := s.queryHolder(ctx, fmt.Sprintf("find client %q", id), clientQuery(), id, nil, clientColumns(), &m)
 	if err != nil {
@@ -206,6 +212,12 @@ func (s *Store) findUserWithRoles(ctx context.Context, id string) (*storage.User
 // findRequestWithClient reads a stored request with its client and the
 // client's roles in one query.
 func (s *Store) findRequestWithClient(ctx context.Context, op, table, key string) (*requestModel, *storage.Client, error) {
+	if r, ok := prefetchedFrom(ctx).takeRequest(table, key); ok {
+		if r.row == nil {
+			return nil, nil, notFound(op)
+		}
+		return r.row, r.client, nil
+	}
 	var req requestModel
 	var m clientModel
 	lead := requestColumnsOf(table).targets(nil, &req)
@@ -220,31 +232,44 @@ func (s *Store) findRequestWithClient(ctx context.Context, op, table, key string
 
 // queryHolder runs a query whose rows are the lead columns, the columns of
 // model (a client or a user) and those of one of its roles, and returns the
-// roles, or ErrNotFound without rows. Every row scans into the same
-// targets: all but the role's columns are the same on every row.
+// roles, or ErrNotFound without rows.
 func (s *Store) queryHolder(ctx context.Context, op, query string, arg any, lead []any, cols columns, model any) ([]*storage.Role, error) {
-	var role heldRole
-	dst := cols.targets(lead, model)
-	dst = roleColumns().targets(dst, &role)
-	var roles []*storage.Role
-	found := false
-	err := s.queryRows(ctx, op, query, arg, func(rows *sql.Rows) error {
-		if err := rows.Scan(dst...); err != nil {
-			return err
-		}
-		found = true
-		if r := role.record(); r != nil {
-			roles = append(roles, r)
-		}
-		return nil
-	})
-	if err != nil {
+	h := newHolderScan(lead, cols, model)
+	if err := s.queryRows(ctx, op, query, arg, func(rows *sql.Rows) error { return h.row(rows) }); err != nil {
 		return nil, err
 	}
-	if !found {
+	if !h.found {
 		return nil, notFound(op)
 	}
-	return roles, nil
+	return h.roles, nil
+}
+
+// holderScan scans the rows of a holder query (see queryHolder). Every row
+// scans into the same targets: all but the role's columns are the same on
+// every row.
+type holderScan struct {
+	dst   []any
+	role  heldRole
+	roles []*storage.Role
+	found bool
+}
+
+func newHolderScan(lead []any, cols columns, model any) *holderScan {
+	h := &holderScan{}
+	h.dst = roleColumns().targets(cols.targets(lead, model), &h.role)
+	return h
+}
+
+// row scans one row (from database/sql or from pgx).
+func (h *holderScan) row(rows interface{ Scan(dest ...any) error }) error {
+	if err := rows.Scan(h.dst...); err != nil {
+		return err
+	}
+	h.found = true
+	if r := h.role.record(); r != nil {
+		h.roles = append(h.roles, r)
+	}
+	return nil
 }
 
 // insertRequest inserts a request row into table (the token endpoint's one

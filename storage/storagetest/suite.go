@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ClientAssertionJTI", testClientAssertionJTI},
 		{"Transactions", testTransactions},
 		{"WriteOnlyTransactions", testWriteOnlyTransactions},
+		{"Prefetch", testPrefetch},
 		{"ConcurrentRefresh", testConcurrentRefresh},
 		{"UTCRoundTrip", testUTCRoundTrip},
 		{"DeleteExpired", testDeleteExpired},

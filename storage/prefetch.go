@@ -1,0 +1,34 @@
+package storage
+
+// A Prefetch names rows one request is about to read through a store's
+// usual methods, so that the store can read them together: on PostgreSQL
+// in one round trip instead of one each (the token endpoint reads the
+// client, then the code, then its PKCE and OpenID rows; introspection
+// reads the caller, then the token). It is not a cache: the rows are read
+// when the request begins, each is answered once, outside transactions
+// only, and nothing outlives the request.
+type Prefetch struct {
+	// ClientID is the client that authenticates the request.
+	ClientID string
+	// Rows are fosite records, each named by the key fosite will pass to
+	// the store's Get method.
+	Rows []PrefetchRow
+}
+
+// PrefetchRow names one fosite record.
+type PrefetchRow struct {
+	Kind RecordKind
+	Key  string
+}
+
+// RecordKind is a kind of fosite record.
+type RecordKind int
+
+// The kinds of fosite record a Prefetch can name.
+const (
+	AccessTokenRecord RecordKind = iota + 1
+	RefreshTokenRecord
+	AuthorizeCodeRecord
+	PKCERecord
+	OpenIDSessionRecord
+)

@@ -1,0 +1,163 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/gatehouse/gatehouse/storage"
+)
+
+// prefetchTables are the tables of the records a storage.Prefetch names.
+var prefetchTables = map[storage.RecordKind]string{
+	storage.AccessTokenRecord:   tableAccessTokens,
+	storage.RefreshTokenRecord:  tableRefreshTokens,
+	storage.AuthorizeCodeRecord: tableAuthorizeCodes,
+	storage.PKCERecord:          tablePKCERequests,
+	storage.OpenIDSessionRecord: tableOIDCSessions,
+}
+
+type prefetchKey struct{}
+
+// prefetched holds what a Prefetch read, each row answered once. A nil
+// client or row records that there was none.
+type prefetched struct {
+	mu       sync.Mutex
+	clients  map[string]*storage.Client
+	requests map[string]prefetchedRequest
+}
+
+type prefetchedRequest struct {
+	row    *requestModel
+	client *storage.Client
+}
+
+// prefetchedFrom returns what ctx's Prefetch read, or nil inside a
+// transaction: a read there must see the transaction's own writes.
+func prefetchedFrom(ctx context.Context) *prefetched {
+	if inOpenTx(ctx) {
+		return nil
+	}
+	p, _ := ctx.Value(prefetchKey{}).(*prefetched)
+	return p
+}
+
+func (p *prefetched) takeClient(id string) (*storage.Client, bool) {
+	if p == nil {
+		return nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.clients[id]
+	delete(p.clients, id)
+	return c, ok
+}
+
+func (p *prefetched) takeRequest(table, key string) (prefetchedRequest, bool) {
+	if p == nil {
+		return prefetchedRequest{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.requests[table+" "+key]
+	delete(p.requests, table+" "+key)
+	return r, ok
+}
+
+// Prefetch reads the rows p names in one round trip on PostgreSQL, with the
+// queries the store's methods would run one by one. On SQLite, which runs
+// in-process, and inside a transaction it reads nothing. When anything goes
+// wrong it returns ctx as it was: the methods then read for themselves.
+func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Context {
+	if s.dialect != DialectPostgres || inOpenTx(ctx) {
+		return ctx
+	}
+	pf := &prefetched{clients: map[string]*storage.Client{}, requests: map[string]prefetchedRequest{}}
+	var batch pgx.Batch
+	var reads []func(pgx.Rows) error
+	if p.ClientID != "" {
+		id := p.ClientID
+		var m clientModel
+		h := newHolderScan(nil, clientColumns(), &m)
+		batch.Queue(s.bind(clientQuery()), id)
+		reads = append(reads, func(rows pgx.Rows) error {
+			if err := scanRows(rows, h); err != nil {
+				return err
+			}
+			pf.clients[id] = nil
+			if h.found {
+				c := m.record()
+				c.Roles = h.roles
+				pf.clients[id] = c
+			}
+			return nil
+		})
+	}
+	for _, r := range p.Rows {
+		table, ok := prefetchTables[r.Kind]
+		if !ok {
+			continue
+		}
+		key := digest(r.Key)
+		var row requestModel
+		var m clientModel
+		h := newHolderScan(requestColumnsOf(table).targets(nil, &row), clientColumns(), &m)
+		batch.Queue(s.bind(requestQueries()[table]), key)
+		reads = append(reads, func(rows pgx.Rows) error {
+			if err := scanRows(rows, h); err != nil {
+				return err
+			}
+			pf.requests[table+" "+key] = prefetchedRequest{}
+			if h.found {
+				c := m.record()
+				c.Roles = h.roles
+				pf.requests[table+" "+key] = prefetchedRequest{row: &row, client: c}
+			}
+			return nil
+		})
+	}
+	if len(reads) == 0 {
+		return ctx
+	}
+	conn, err := s.sqlDB.Conn(ctx)
+	if err != nil {
+		return ctx
+	}
+	defer conn.Close()
+	err = conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return errors.New("the PostgreSQL driver's connection is not pgx's")
+		}
+		results := c.Conn().SendBatch(ctx, &batch)
+		for _, read := range reads {
+			rows, err := results.Query()
+			if err == nil {
+				err = read(rows)
+			}
+			if err != nil {
+				_ = results.Close()
+				return err
+			}
+		}
+		return results.Close()
+	})
+	if err != nil {
+		return ctx
+	}
+	return context.WithValue(ctx, prefetchKey{}, pf)
+}
+
+// scanRows scans every row of rows into h.
+func scanRows(rows pgx.Rows, h *holderScan) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := h.row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

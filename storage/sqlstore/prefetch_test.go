@@ -1,0 +1,47 @@
+package sqlstore
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/openid"
+
+	"github.com/gatehouse/gatehouse/storage"
+	"github.com/gatehouse/gatehouse/storage/storagetest"
+)
+
+// On PostgreSQL a Prefetch reads the rows when it is made: a row deleted
+// afterwards is still answered once from what it read, and a client and a
+// token it found missing are answered as missing without a query.
+func TestPrefetchReadsWhenMade(t *testing.T) {
+	s := migratedStore(t, storagetest.PostgresDSN(t))
+	ctx := t.Context()
+	client := &storage.Client{ID: "app", Name: "App", GrantTypes: []string{"client_credentials"}}
+	if err := s.CreateClient(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	req := &fosite.Request{ID: "req-1", Client: client, Session: openid.NewDefaultSession()}
+	if err := s.CreateAccessTokenSession(ctx, "at-1", req); err != nil {
+		t.Fatal(err)
+	}
+	pctx := s.Prefetch(ctx, storage.Prefetch{ClientID: "app", Rows: []storage.PrefetchRow{
+		{Kind: storage.AccessTokenRecord, Key: "at-1"},
+		{Kind: storage.AccessTokenRecord, Key: "at-2"},
+	}})
+	if err := s.DeleteAccessTokenSession(ctx, "at-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAccessTokenSession(ctx, "at-2", req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetAccessTokenSession(pctx, "at-1", openid.NewDefaultSession()); err != nil {
+		t.Errorf("token deleted after the prefetch: %v, want the prefetched row", err)
+	}
+	if _, err := s.GetAccessTokenSession(pctx, "at-2", openid.NewDefaultSession()); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("token created after the prefetch: %v, want the prefetched absence", err)
+	}
+	if c, err := s.FindClient(pctx, "app"); err != nil || c.Name != "App" {
+		t.Errorf("prefetched client: %+v, %v", c, err)
+	}
+}

@@ -1,0 +1,90 @@
+package storagetest
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/openid"
+
+	"github.com/gatehouse/gatehouse/storage"
+)
+
+// Reads after a Prefetch answer what reads without one answer, for rows
+// that exist and rows that do not; a prefetched row is answered once (a
+// second read sees the database); inside a transaction reads see the
+// transaction's own writes.
+func testPrefetch(t *testing.T, s storage.Store) {
+	ctx := ctxT(t)
+	client := seedClient(t, s, "app")
+	role := &storage.Role{Name: "reader", Scopes: []string{"read"}}
+	must(t, "role", s.CreateRole(ctx, role))
+	must(t, "grant role", s.GrantClientRole(ctx, "app", "reader"))
+	r := newRequest(client, "req-1", "u-1")
+	must(t, "access", s.CreateAccessTokenSession(ctx, "at-1", r))
+	must(t, "refresh", s.CreateRefreshTokenSession(ctx, "rt-1", "at-1", r))
+	must(t, "code", s.CreateAuthorizeCodeSession(ctx, "code-sig", r))
+	must(t, "pkce", s.CreatePKCERequestSession(ctx, "code-sig", r))
+	must(t, "oidc", s.CreateOpenIDConnectSession(ctx, "the-code", r))
+
+	type read func(ctx context.Context) (any, error)
+	reads := map[string]read{
+		"client": func(ctx context.Context) (any, error) { return s.FindClient(ctx, "app") },
+		"access token": func(ctx context.Context) (any, error) {
+			return s.GetAccessTokenSession(ctx, "at-1", openid.NewDefaultSession())
+		},
+		"refresh token": func(ctx context.Context) (any, error) {
+			return s.GetRefreshTokenSession(ctx, "rt-1", openid.NewDefaultSession())
+		},
+		"code": func(ctx context.Context) (any, error) {
+			return s.GetAuthorizeCodeSession(ctx, "code-sig", openid.NewDefaultSession())
+		},
+		"pkce": func(ctx context.Context) (any, error) {
+			return s.GetPKCERequestSession(ctx, "code-sig", openid.NewDefaultSession())
+		},
+		"oidc": func(ctx context.Context) (any, error) {
+			return s.GetOpenIDConnectSession(ctx, "the-code", fosite.NewAccessRequest(openid.NewDefaultSession()))
+		},
+		"unknown client": func(ctx context.Context) (any, error) { return s.FindClient(ctx, "nope") },
+		"unknown token": func(ctx context.Context) (any, error) {
+			return s.GetAccessTokenSession(ctx, "at-nope", openid.NewDefaultSession())
+		},
+	}
+	prefetch := storage.Prefetch{ClientID: "app", Rows: []storage.PrefetchRow{
+		{Kind: storage.AccessTokenRecord, Key: "at-1"},
+		{Kind: storage.RefreshTokenRecord, Key: "rt-1"},
+		{Kind: storage.AuthorizeCodeRecord, Key: "code-sig"},
+		{Kind: storage.PKCERecord, Key: "code-sig"},
+		{Kind: storage.OpenIDSessionRecord, Key: "the-code"},
+		{Kind: storage.AccessTokenRecord, Key: "at-nope"},
+	}}
+	for name, read := range reads {
+		want, wantErr := read(ctx)
+		pctx := s.Prefetch(ctx, prefetch)
+		if name == "unknown client" {
+			pctx = s.Prefetch(ctx, storage.Prefetch{ClientID: "nope"})
+		}
+		got, err := read(pctx)
+		if (err == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s after Prefetch: got %#v, %v; want %#v, %v", name, got, err, want, wantErr)
+		}
+	}
+
+	// Answered once: the second read is the database's.
+	pctx := s.Prefetch(ctx, prefetch)
+	_, err := s.GetAccessTokenSession(pctx, "at-1", openid.NewDefaultSession())
+	must(t, "prefetched token", err)
+	must(t, "delete token", s.DeleteAccessTokenSession(ctx, "at-1"))
+	_, err = s.GetAccessTokenSession(pctx, "at-1", openid.NewDefaultSession())
+	mustNotFound(t, "second read of a prefetched, since deleted token", err)
+
+	// In a transaction, reads see its writes, not the prefetch.
+	pctx = s.Prefetch(ctx, storage.Prefetch{Rows: []storage.PrefetchRow{{Kind: storage.AccessTokenRecord, Key: "at-2"}}})
+	tx, err := s.BeginTX(pctx)
+	must(t, "begin", err)
+	must(t, "create in tx", s.CreateAccessTokenSession(tx, "at-2", r))
+	_, err = s.GetAccessTokenSession(tx, "at-2", openid.NewDefaultSession())
+	must(t, "token written in the transaction, prefetched as missing before it", err)
+	must(t, "rollback", s.Rollback(tx))
+}
