@@ -190,9 +190,15 @@ func (s *Store) findClientWithRoles(ctx context.Context, id string) (*storage.Cl
 	if err != nil {
 		return nil, err
 	}
+	return m.withRoles(roles), nil
+}
+
+// withRoles is the client a holder query read, with the roles its rows
+// held.
+func (m *clientModel) withRoles(roles []*storage.Role) *storage.Client {
 	c := m.record()
 	c.Roles = roles
-	return c, nil
+	return c
 }
 
 // findUserWithRoles reads a user, whether she has an authenticator app, and
@@ -225,9 +231,7 @@ func (s *Store) findRequestWithClient(ctx context.Context, op, table, key string
 	if err != nil {
 		return nil, nil, err
 	}
-	c := m.record()
-	c.Roles = roles
-	return &req, c, nil
+	return &req, m.withRoles(roles), nil
 }
 
 // queryHolder runs a query whose rows are the lead columns, the columns of

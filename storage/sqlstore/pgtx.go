@@ -154,14 +154,10 @@ func (t *pgTx) send(ctx context.Context, last *pgWrite, commit bool) (int64, err
 
 	var n int64
 	start := time.Now()
-	err := t.conn.Raw(func(driverConn any) error {
-		c, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("send statements: the PostgreSQL driver's connection is a %T, not pgx's", driverConn)
-		}
-		conn := c.Conn()
+	err := onPgx(t.conn, func(conn *pgx.Conn) error {
 		results := conn.SendBatch(ctx, &batch)
-		err := t.readResults(results, begin, writes, end, &n)
+		var err error
+		n, err = readResults(results, begin, writes, end)
 		if cerr := results.Close(); err == nil && cerr != nil {
 			err = classify("commit", cerr)
 		}
@@ -179,31 +175,44 @@ func (t *pgTx) send(ctx context.Context, last *pgWrite, commit bool) (int64, err
 	return n, err
 }
 
-// readResults reads a pipeline's results in order and returns the first
-// error, named by the statement that failed; n gets the rows the last write
-// affected.
-func (t *pgTx) readResults(results pgx.BatchResults, begin bool, writes []pgWrite, end bool, n *int64) error {
+// readResults reads a pipeline's results in order and returns the rows the
+// last write affected, or the first error, named by the statement that
+// failed.
+func readResults(results pgx.BatchResults, begin bool, writes []pgWrite, end bool) (int64, error) {
 	if begin {
 		if _, err := results.Exec(); err != nil {
-			return classify("begin transaction", err)
+			return 0, classify("begin transaction", err)
 		}
 	}
+	var n int64
 	for _, w := range writes {
 		tag, err := results.Exec()
 		if err != nil {
-			return classify(w.op, err)
+			return 0, classify(w.op, err)
 		}
-		*n = tag.RowsAffected()
+		n = tag.RowsAffected()
 	}
 	if end {
 		tag, err := results.Exec()
 		if err != nil {
-			return classify("commit", err)
+			return 0, classify("commit", err)
 		}
 		// COMMIT of a block in which a statement failed rolls back.
 		if tag.String() != "COMMIT" {
-			return errors.New("commit: the transaction was rolled back after an error")
+			return 0, errors.New("commit: the transaction was rolled back after an error")
 		}
 	}
-	return nil
+	return n, nil
+}
+
+// onPgx runs fn on the pgx connection behind conn: pipelines are pgx's,
+// database/sql has none.
+func onPgx(conn *sql.Conn, fn func(*pgx.Conn) error) error {
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("the PostgreSQL driver's connection is a %T, not pgx's", driverConn)
+		}
+		return fn(c.Conn())
+	})
 }

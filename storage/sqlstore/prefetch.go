@@ -2,11 +2,9 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/gatehouse/gatehouse/storage"
 )
@@ -62,10 +60,13 @@ func (p *prefetched) takeRequest(table, key string) (prefetchedRequest, bool) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r, ok := p.requests[table+" "+key]
-	delete(p.requests, table+" "+key)
+	r, ok := p.requests[requestKey(table, key)]
+	delete(p.requests, requestKey(table, key))
 	return r, ok
 }
+
+// requestKey names a fosite record among those prefetched.
+func requestKey(table, key string) string { return table + " " + key }
 
 // Prefetch reads the rows p names in one round trip on PostgreSQL, with the
 // queries the store's methods would run one by one. On SQLite, which runs
@@ -87,12 +88,11 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 			if err := scanRows(rows, h); err != nil {
 				return err
 			}
-			pf.clients[id] = nil
+			var c *storage.Client
 			if h.found {
-				c := m.record()
-				c.Roles = h.roles
-				pf.clients[id] = c
+				c = m.withRoles(h.roles)
 			}
+			pf.clients[id] = c
 			return nil
 		})
 	}
@@ -110,12 +110,11 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 			if err := scanRows(rows, h); err != nil {
 				return err
 			}
-			pf.requests[table+" "+key] = prefetchedRequest{}
+			var r prefetchedRequest
 			if h.found {
-				c := m.record()
-				c.Roles = h.roles
-				pf.requests[table+" "+key] = prefetchedRequest{row: &row, client: c}
+				r = prefetchedRequest{row: &row, client: m.withRoles(h.roles)}
 			}
+			pf.requests[requestKey(table, key)] = r
 			return nil
 		})
 	}
@@ -127,12 +126,8 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 		return ctx
 	}
 	defer conn.Close()
-	err = conn.Raw(func(driverConn any) error {
-		c, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return errors.New("the PostgreSQL driver's connection is not pgx's")
-		}
-		results := c.Conn().SendBatch(ctx, &batch)
+	err = onPgx(conn, func(c *pgx.Conn) error {
+		results := c.SendBatch(ctx, &batch)
 		for _, read := range reads {
 			rows, err := results.Query()
 			if err == nil {
