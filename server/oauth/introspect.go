@@ -66,7 +66,7 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusServiceUnavailable, rfcError(err))
 			return
 		}
-		writeIntrospection(w, map[string]any{"active": false})
+		writeIntrospection(w, inactiveToken)
 		return
 	}
 	if req.GetClient().GetID() != caller.GetID() {
@@ -76,39 +76,52 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !allowed {
-			writeIntrospection(w, map[string]any{"active": false})
+			writeIntrospection(w, inactiveToken)
 			return
 		}
 	}
-	resp := map[string]any{
-		"active":    true,
-		"scope":     strings.Join(req.GetGrantedScopes(), " "),
-		"client_id": req.GetClient().GetID(),
-		"iss":       p.cfg.Issuer,
-		"iat":       req.GetRequestedAt().Unix(),
+	resp := activeToken{
+		Active:    true,
+		Scope:     strings.Join(req.GetGrantedScopes(), " "),
+		ClientID:  req.GetClient().GetID(),
+		Issuer:    p.cfg.Issuer,
+		IssuedAt:  req.GetRequestedAt().Unix(),
+		Subject:   sess.GetSubject(),
+		Username:  sess.GetUsername(),
+		Roles:     sessionRoles(sess),
+		Audience:  req.GetGrantedAudience(),
+		TokenType: "Bearer",
 	}
-	if sub := sess.GetSubject(); sub != "" {
-		resp["sub"] = sub
-	}
-	if name := sess.GetUsername(); name != "" {
-		resp["username"] = name
-	}
-	if roles := sessionRoles(sess); roles != nil {
-		resp["roles"] = roles
-	}
-	if aud := req.GetGrantedAudience(); len(aud) > 0 {
-		resp["aud"] = aud
+	if use == fosite.RefreshToken {
+		resp.TokenType = "refresh_token"
 	}
 	if exp := sess.GetExpiresAt(use); !exp.IsZero() {
-		resp["exp"] = exp.Unix()
-	}
-	if use == fosite.AccessToken {
-		resp["token_type"] = "Bearer"
-	} else {
-		resp["token_type"] = "refresh_token"
+		resp.ExpiresAt = exp.Unix()
 	}
 	writeIntrospection(w, resp)
 }
+
+// activeToken is the answer for an active token; struct fields encode
+// without the sorting and reflection of a map.
+type activeToken struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope"`
+	ClientID  string   `json:"client_id"`
+	Issuer    string   `json:"iss"`
+	IssuedAt  int64    `json:"iat"`
+	Subject   string   `json:"sub,omitempty"`
+	Username  string   `json:"username,omitempty"`
+	Roles     any      `json:"roles,omitempty"`
+	Audience  []string `json:"aud,omitempty"`
+	ExpiresAt int64    `json:"exp,omitempty"`
+	TokenType string   `json:"token_type"`
+}
+
+// inactiveToken is the whole answer for a token that is not active (or not
+// the caller's to see): RFC 7662 section 2.2.
+var inactiveToken = struct {
+	Active bool `json:"active"`
+}{}
 
 // mayIntrospectOthers reports whether caller may receive gatehouse:introspect:
 // it registered the scope and one of its roles carries it.
@@ -124,7 +137,7 @@ func (p *Provider) mayIntrospectOthers(r *http.Request, caller fosite.Client) (b
 	return len(granted) == 1, nil
 }
 
-func writeIntrospection(w http.ResponseWriter, body map[string]any) {
+func writeIntrospection(w http.ResponseWriter, body any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(body)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +80,7 @@ func (c columns) list(table, prefix string) string {
 // in the order of list.
 func (c columns) targets(dst []any, model any) []any {
 	v := reflect.ValueOf(model).Elem()
+	dst = slices.Grow(dst, len(c.indexes))
 	for _, index := range c.indexes {
 		dst = append(dst, v.FieldByIndex(index).Addr().Interface())
 	}
@@ -260,7 +262,9 @@ type holderScan struct {
 
 func newHolderScan(lead []any, cols columns, model any) *holderScan {
 	h := &holderScan{}
-	h.dst = roleColumns().targets(cols.targets(lead, model), &h.role)
+	h.dst = make([]any, len(lead), len(lead)+len(cols.indexes)+len(roleColumns().indexes))
+	copy(h.dst, lead)
+	h.dst = roleColumns().targets(cols.targets(h.dst, model), &h.role)
 	return h
 }
 
