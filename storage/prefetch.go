@@ -13,6 +13,11 @@ type Prefetch struct {
 	// Rows are fosite records, each named by the key fosite will pass to
 	// the store's Get method.
 	Rows []PrefetchRow
+	// SubjectsOf are fosite records whose subject, a user, the request
+	// reads too, with FindUser: the refresh policy reads the user of the
+	// refresh token. A user is answered from the prefetch only when both
+	// the record and she were found.
+	SubjectsOf []PrefetchRow
 }
 
 // PrefetchRow names one fosite record.

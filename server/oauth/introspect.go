@@ -33,7 +33,7 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if token := r.PostForm.Get("token"); token != "" {
-		ctx = p.prefetch(ctx, r, p.introspectionRows(ctx, token, r.PostForm.Get("token_type_hint")))
+		ctx = p.prefetch(ctx, r, p.introspectionReads(ctx, token, r.PostForm.Get("token_type_hint")))
 	}
 	caller, err := p.fosite.AuthenticateClient(ctx, r, r.PostForm)
 	if err == nil && caller.IsPublic() {

@@ -9,11 +9,12 @@ import (
 )
 
 // prefetch lets the store read, in one round trip, the client r
-// authenticates as and the records of rows: fosite would read them one by
-// one (see storage.Prefetch). The keys are those fosite passes to the store,
+// authenticates as and what reads names: fosite would read them one by one
+// (see storage.Prefetch). The keys are those fosite passes to the store,
 // derived by the same strategy.
-func (p *Provider) prefetch(ctx context.Context, r *http.Request, rows []storage.PrefetchRow) context.Context {
-	return p.store.Prefetch(ctx, storage.Prefetch{ClientID: requestClientID(r), Rows: rows})
+func (p *Provider) prefetch(ctx context.Context, r *http.Request, reads storage.Prefetch) context.Context {
+	reads.ClientID = requestClientID(r)
+	return p.store.Prefetch(ctx, reads)
 }
 
 // requestClientID is the client r names for its authentication, HTTP Basic
@@ -29,33 +30,41 @@ func requestClientID(r *http.Request) string {
 	return r.PostForm.Get("client_id")
 }
 
-// tokenRequestRows are the records a token request's grant reads: the code
-// with its PKCE and OpenID rows, or the refresh token.
-func (p *Provider) tokenRequestRows(ctx context.Context, form url.Values) []storage.PrefetchRow {
+// tokenRequestReads are what a token request's grant reads: the code with
+// its PKCE and OpenID rows, or the refresh token and its user (read by
+// refreshPolicy).
+func (p *Provider) tokenRequestReads(ctx context.Context, form url.Values) storage.Prefetch {
 	switch form.Get("grant_type") {
 	case "authorization_code":
 		code := form.Get("code")
 		if code == "" {
-			return nil
+			return storage.Prefetch{}
 		}
 		signature := p.tokens.AuthorizeCodeSignature(ctx, code)
-		return []storage.PrefetchRow{
+		return storage.Prefetch{Rows: []storage.PrefetchRow{
 			{Kind: storage.AuthorizeCodeRecord, Key: signature},
 			{Kind: storage.PKCERecord, Key: signature},
 			{Kind: storage.OpenIDSessionRecord, Key: code},
-		}
+		}}
 	case "refresh_token":
 		if token := form.Get("refresh_token"); token != "" {
-			return []storage.PrefetchRow{{Kind: storage.RefreshTokenRecord, Key: p.tokens.RefreshTokenSignature(ctx, token)}}
+			row := []storage.PrefetchRow{{Kind: storage.RefreshTokenRecord, Key: p.tokens.RefreshTokenSignature(ctx, token)}}
+			return storage.Prefetch{Rows: row, SubjectsOf: row}
 		}
 	}
-	return nil
+	return storage.Prefetch{}
 }
 
-// introspectionRows is the record an introspection reads first.
-func (p *Provider) introspectionRows(ctx context.Context, token, hint string) []storage.PrefetchRow {
+// introspectionReads is the record an introspection reads first.
+func (p *Provider) introspectionReads(ctx context.Context, token, hint string) storage.Prefetch {
 	if hint == "refresh_token" {
-		return []storage.PrefetchRow{{Kind: storage.RefreshTokenRecord, Key: p.tokens.RefreshTokenSignature(ctx, token)}}
+		return storage.Prefetch{Rows: []storage.PrefetchRow{{Kind: storage.RefreshTokenRecord, Key: p.tokens.RefreshTokenSignature(ctx, token)}}}
 	}
-	return []storage.PrefetchRow{{Kind: storage.AccessTokenRecord, Key: p.tokens.AccessTokenSignature(ctx, token)}}
+	return storage.Prefetch{Rows: []storage.PrefetchRow{{Kind: storage.AccessTokenRecord, Key: p.tokens.AccessTokenSignature(ctx, token)}}}
+}
+
+// userInfoReads are the access token UserInfo validates and its user.
+func (p *Provider) userInfoReads(ctx context.Context, token string) storage.Prefetch {
+	row := []storage.PrefetchRow{{Kind: storage.AccessTokenRecord, Key: p.tokens.AccessTokenSignature(ctx, token)}}
+	return storage.Prefetch{Rows: row, SubjectsOf: row}
 }

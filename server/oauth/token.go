@@ -33,7 +33,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusBadRequest, fosite.ErrInvalidRequest.WithHint("The request body could not be read."))
 			return
 		}
-		ctx = p.prefetch(ctx, r, p.tokenRequestRows(ctx, r.PostForm))
+		ctx = p.prefetch(ctx, r, p.tokenRequestReads(ctx, r.PostForm))
 	}
 	sess := newSession()
 	req, err := p.fosite.NewAccessRequest(ctx, r, sess)

@@ -37,6 +37,7 @@ func (p *Provider) UserInfo(w http.ResponseWriter, r *http.Request) {
 		bearerError(w, http.StatusUnauthorized, "", "")
 		return
 	}
+	ctx = p.store.Prefetch(ctx, p.userInfoReads(ctx, token))
 	sess := newSession()
 	_, req, err := p.fosite.IntrospectToken(ctx, token, fosite.AccessToken, sess)
 	if err != nil {

@@ -145,10 +145,14 @@ var (
 		return "SELECT " + clientColumns().list("clients", "c_") + ", " + roleColumns().list("roles", "r_") +
 			" FROM clients" + clientRoleJoins + " WHERE clients.id = ? ORDER BY roles.name"
 	})
-	userQuery = sync.OnceValue(func() string {
-		return "SELECT EXISTS (SELECT 1 FROM totp_credentials WHERE totp_credentials.user_id = users.id) AS has_totp, " +
-			userColumns().list("users", "u_") + ", " + roleColumns().list("roles", "r_") +
-			" FROM users" + userRoleJoins + " WHERE users.id = ? ORDER BY roles.name"
+	userQuery = sync.OnceValue(func() string { return userQueryWhere("?") })
+	// subjectQueries read the user who is the subject of a fosite row.
+	subjectQueries = sync.OnceValue(func() map[string]string {
+		queries := make(map[string]string, len(requestTables))
+		for _, table := range requestTables {
+			queries[table] = userQueryWhere("(SELECT subject FROM " + table + " WHERE signature = ?)")
+		}
+		return queries
 	})
 	requestQueries = sync.OnceValue(func() map[string]string {
 		queries := make(map[string]string, len(requestTables))
@@ -170,6 +174,14 @@ var (
 		return inserts
 	})
 )
+
+// userQueryWhere is the query of a user with her roles and whether she has
+// an authenticator app, for the user whose id is id (an SQL expression).
+func userQueryWhere(id string) string {
+	return "SELECT EXISTS (SELECT 1 FROM totp_credentials WHERE totp_credentials.user_id = users.id) AS has_totp, " +
+		userColumns().list("users", "u_") + ", " + roleColumns().list("roles", "r_") +
+		" FROM users" + userRoleJoins + " WHERE users.id = " + id + " ORDER BY roles.name"
+}
 
 // requestColumnsOf are the columns of a fosite table.
 func requestColumnsOf(table string) columns {
@@ -206,15 +218,23 @@ func (m *clientModel) withRoles(roles []*storage.Role) *storage.Client {
 // findUserWithRoles reads a user, whether she has an authenticator app, and
 // her roles in one query.
 func (s *Store) findUserWithRoles(ctx context.Context, id string) (*storage.User, error) {
+	if u, ok := prefetchedFrom(ctx).takeUser(id); ok {
+		return u, nil
+	}
 	var m userModel
 	var hasTOTP bool
 	roles, err := s.queryHolder(ctx, fmt.Sprintf("find user %q", id), userQuery(), id, []any{&hasTOTP}, userColumns(), &m)
 	if err != nil {
 		return nil, err
 	}
+	return m.withRoles(roles, hasTOTP), nil
+}
+
+// withRoles is the user a holder query read, with the roles its rows held.
+func (m *userModel) withRoles(roles []*storage.Role, hasTOTP bool) *storage.User {
 	u := m.record()
 	u.Roles, u.HasTOTP = roles, hasTOTP
-	return u, nil
+	return u
 }
 
 // findRequestWithClient reads a stored request with its client and the

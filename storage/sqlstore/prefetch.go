@@ -21,11 +21,12 @@ var prefetchTables = map[storage.RecordKind]string{
 type prefetchKey struct{}
 
 // prefetched holds what a Prefetch read, each row answered once. A nil
-// client or row records that there was none.
+// client or row records that there was none; users are only those found.
 type prefetched struct {
 	mu       sync.Mutex
 	clients  map[string]*storage.Client
 	requests map[string]prefetchedRequest
+	users    map[string]*storage.User
 }
 
 type prefetchedRequest struct {
@@ -54,6 +55,17 @@ func (p *prefetched) takeClient(id string) (*storage.Client, bool) {
 	return c, ok
 }
 
+func (p *prefetched) takeUser(id string) (*storage.User, bool) {
+	if p == nil {
+		return nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u, ok := p.users[id]
+	delete(p.users, id)
+	return u, ok
+}
+
 func (p *prefetched) takeRequest(table, key string) (prefetchedRequest, bool) {
 	if p == nil {
 		return prefetchedRequest{}, false
@@ -76,7 +88,7 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 	if s.dialect != DialectPostgres || inOpenTx(ctx) {
 		return ctx
 	}
-	pf := &prefetched{clients: map[string]*storage.Client{}, requests: map[string]prefetchedRequest{}}
+	pf := &prefetched{clients: map[string]*storage.Client{}, requests: map[string]prefetchedRequest{}, users: map[string]*storage.User{}}
 	var batch pgx.Batch
 	var reads []func(pgx.Rows) error
 	if p.ClientID != "" {
@@ -115,6 +127,25 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 				r = prefetchedRequest{row: &row, client: m.withRoles(h.roles)}
 			}
 			pf.requests[requestKey(table, key)] = r
+			return nil
+		})
+	}
+	for _, r := range p.SubjectsOf {
+		table, ok := prefetchTables[r.Kind]
+		if !ok {
+			continue
+		}
+		var m userModel
+		var hasTOTP bool
+		h := newHolderScan([]any{&hasTOTP}, userColumns(), &m)
+		batch.Queue(s.bind(subjectQueries()[table]), digest(r.Key))
+		reads = append(reads, func(rows pgx.Rows) error {
+			if err := scanRows(rows, h); err != nil {
+				return err
+			}
+			if h.found {
+				pf.users[m.ID] = m.withRoles(h.roles, hasTOTP)
+			}
 			return nil
 		})
 	}

@@ -13,7 +13,8 @@ import (
 
 // On PostgreSQL a Prefetch reads the rows when it is made: a row deleted
 // afterwards is still answered once from what it read, and a client and a
-// token it found missing are answered as missing without a query.
+// token it found missing are answered as missing without a query, and a
+// token's user is answered as she was.
 func TestPrefetchReadsWhenMade(t *testing.T) {
 	s := migratedStore(t, storagetest.PostgresDSN(t))
 	ctx := t.Context()
@@ -21,16 +22,28 @@ func TestPrefetchReadsWhenMade(t *testing.T) {
 	if err := s.CreateClient(ctx, client); err != nil {
 		t.Fatal(err)
 	}
-	req := &fosite.Request{ID: "req-1", Client: client, Session: openid.NewDefaultSession()}
+	user := &storage.User{ID: "u-1", Username: "ursula", DisplayName: "Ursula", PasswordHash: "x"}
+	if err := s.CreateUser(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	sess := openid.NewDefaultSession()
+	sess.Subject = "u-1"
+	req := &fosite.Request{ID: "req-1", Client: client, Session: sess}
 	if err := s.CreateAccessTokenSession(ctx, "at-1", req); err != nil {
 		t.Fatal(err)
 	}
 	pctx := s.Prefetch(ctx, storage.Prefetch{ClientID: "app", Rows: []storage.PrefetchRow{
 		{Kind: storage.AccessTokenRecord, Key: "at-1"},
 		{Kind: storage.AccessTokenRecord, Key: "at-2"},
-	}})
+	}, SubjectsOf: []storage.PrefetchRow{{Kind: storage.AccessTokenRecord, Key: "at-1"}}})
 	if err := s.DeleteAccessTokenSession(ctx, "at-1"); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.UpdateUser(ctx, "u-1", func(u *storage.User) error { u.DisplayName = "Renamed"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := s.FindUser(pctx, "u-1"); err != nil || u.DisplayName != "Ursula" {
+		t.Errorf("prefetched user: %+v, %v; want her as she was when the prefetch was made", u, err)
 	}
 	if err := s.CreateAccessTokenSession(ctx, "at-2", req); err != nil {
 		t.Fatal(err)

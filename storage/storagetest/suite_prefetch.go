@@ -21,6 +21,8 @@ func testPrefetch(t *testing.T, s storage.Store) {
 	role := &storage.Role{Name: "reader", Scopes: []string{"read"}}
 	must(t, "role", s.CreateRole(ctx, role))
 	must(t, "grant role", s.GrantClientRole(ctx, "app", "reader"))
+	seedUser(t, s, "u-1", "ursula")
+	must(t, "grant user role", s.GrantUserRole(ctx, "u-1", "reader"))
 	r := newRequest(client, "req-1", "u-1")
 	must(t, "access", s.CreateAccessTokenSession(ctx, "at-1", r))
 	must(t, "refresh", s.CreateRefreshTokenSession(ctx, "rt-1", "at-1", r))
@@ -46,7 +48,8 @@ func testPrefetch(t *testing.T, s storage.Store) {
 		"oidc": func(ctx context.Context) (any, error) {
 			return s.GetOpenIDConnectSession(ctx, "the-code", fosite.NewAccessRequest(openid.NewDefaultSession()))
 		},
-		"unknown client": func(ctx context.Context) (any, error) { return s.FindClient(ctx, "nope") },
+		"user of the refresh token": func(ctx context.Context) (any, error) { return s.FindUser(ctx, "u-1") },
+		"unknown client":            func(ctx context.Context) (any, error) { return s.FindClient(ctx, "nope") },
 		"unknown token": func(ctx context.Context) (any, error) {
 			return s.GetAccessTokenSession(ctx, "at-nope", openid.NewDefaultSession())
 		},
@@ -58,12 +61,20 @@ func testPrefetch(t *testing.T, s storage.Store) {
 		{Kind: storage.PKCERecord, Key: "code-sig"},
 		{Kind: storage.OpenIDSessionRecord, Key: "the-code"},
 		{Kind: storage.AccessTokenRecord, Key: "at-nope"},
+	}, SubjectsOf: []storage.PrefetchRow{
+		{Kind: storage.RefreshTokenRecord, Key: "rt-1"},
+		{Kind: storage.AccessTokenRecord, Key: "at-nope"},
 	}}
 	for name, read := range reads {
 		want, wantErr := read(ctx)
 		pctx := s.Prefetch(ctx, prefetch)
-		if name == "unknown client" {
+		switch name {
+		case "unknown client":
 			pctx = s.Prefetch(ctx, storage.Prefetch{ClientID: "nope"})
+		case "user of the refresh token":
+			// The subject of a token that does not exist names nobody.
+			_, err := s.FindUser(s.Prefetch(ctx, storage.Prefetch{SubjectsOf: []storage.PrefetchRow{{Kind: storage.RefreshTokenRecord, Key: "rt-nope"}}}), "u-1")
+			must(t, "user after the prefetch of a missing token's subject", err)
 		}
 		got, err := read(pctx)
 		if (err == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
