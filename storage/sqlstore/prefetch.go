@@ -48,33 +48,30 @@ func (p *prefetched) takeClient(id string) (*storage.Client, bool) {
 	if p == nil {
 		return nil, false
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c, ok := p.clients[id]
-	delete(p.clients, id)
-	return c, ok
+	return take(&p.mu, p.clients, id)
 }
 
 func (p *prefetched) takeUser(id string) (*storage.User, bool) {
 	if p == nil {
 		return nil, false
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, ok := p.users[id]
-	delete(p.users, id)
-	return u, ok
+	return take(&p.mu, p.users, id)
 }
 
 func (p *prefetched) takeRequest(table, key string) (prefetchedRequest, bool) {
 	if p == nil {
 		return prefetchedRequest{}, false
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	r, ok := p.requests[requestKey(table, key)]
-	delete(p.requests, requestKey(table, key))
-	return r, ok
+	return take(&p.mu, p.requests, requestKey(table, key))
+}
+
+// take answers key from m once: the entry is gone after it.
+func take[V any](mu *sync.Mutex, m map[string]V, key string) (V, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	v, ok := m[key]
+	delete(m, key)
+	return v, ok
 }
 
 // requestKey names a fosite record among those prefetched.
