@@ -15,8 +15,9 @@ type Prefetch struct {
 	Rows []PrefetchRow
 	// SubjectsOf are fosite records whose subject, a user, the request
 	// reads too, with FindUser: the refresh policy reads the user of the
-	// refresh token. A user is answered from the prefetch only when both
-	// the record and she were found.
+	// refresh token, UserInfo the user of the access token. A user is
+	// answered from the prefetch only when both the record and she were
+	// found.
 	SubjectsOf []PrefetchRow
 }
 
