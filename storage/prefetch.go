@@ -19,6 +19,11 @@ type Prefetch struct {
 	// answered from the prefetch only when both the record and she were
 	// found.
 	SubjectsOf []PrefetchRow
+	// SessionUser is the id of a browser session whose user the request
+	// reads with FindUser (the authorization endpoint, for a signed-in
+	// browser). She is answered from the prefetch only when the session and
+	// she were found.
+	SessionUser string
 }
 
 // PrefetchRow names one fosite record.

@@ -42,6 +42,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	r = p.prefetchAuthorization(r)
 	ar, err := p.newAuthorizeRequest(r)
 	if err == nil {
 		err = checkParameterLengths(ar)

@@ -68,3 +68,21 @@ func (p *Provider) userInfoReads(ctx context.Context, token string) storage.Pref
 	row := []storage.PrefetchRow{{Kind: storage.AccessTokenRecord, Key: p.tokens.AccessTokenSignature(ctx, token)}}
 	return storage.Prefetch{Rows: row, SubjectsOf: row}
 }
+
+// prefetchAuthorization lets the store read, for a browser with a session
+// cookie, the client and the session's user in one round trip: fosite
+// reads the client, then dispatch the session and its user. Without a
+// cookie there is only the client to read, and nothing to gain.
+func (p *Provider) prefetchAuthorization(r *http.Request) *http.Request {
+	key := p.cfg.Sessions.Key(r)
+	if key == "" {
+		return r
+	}
+	// The form is parsed (and its errors reported) by newAuthorizeRequest;
+	// a client_id missed here only means that the client is read later.
+	form := r.Form
+	if form == nil {
+		form = r.URL.Query()
+	}
+	return r.WithContext(p.store.Prefetch(r.Context(), storage.Prefetch{ClientID: form.Get("client_id"), SessionUser: key}))
+}

@@ -61,6 +61,17 @@ func NewManager(cfg Config) *Manager {
 
 func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
 
+// Key is the storage id of the browser session r's cookie names, whether
+// or not it is valid, or "" without a cookie: what a request can ask the
+// store to read ahead (storage.Prefetch.SessionUser).
+func (m *Manager) Key(r *http.Request) string {
+	token, ok := m.readCookie(r, m.sessionName)
+	if !ok {
+		return ""
+	}
+	return Digest(token)
+}
+
 // Current returns the browser's valid session, or nil when it has none. The
 // error is reserved for storage failures.
 func (m *Manager) Current(ctx context.Context, r *http.Request) (*storage.BrowserSession, error) {

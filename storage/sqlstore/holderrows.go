@@ -154,6 +154,9 @@ var (
 		}
 		return queries
 	})
+	sessionUserQuery = sync.OnceValue(func() string {
+		return userQueryWhere("(SELECT user_id FROM browser_sessions WHERE id = ?)")
+	})
 	requestQueries = sync.OnceValue(func() map[string]string {
 		queries := make(map[string]string, len(requestTables))
 		for _, table := range requestTables {

@@ -127,15 +127,13 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 			return nil
 		})
 	}
-	for _, r := range p.SubjectsOf {
-		table, ok := prefetchTables[r.Kind]
-		if !ok {
-			continue
-		}
+	// readUser queues a read of the user query names by arg; she is kept
+	// only when found.
+	readUser := func(query string, arg any) {
 		var m userModel
 		var hasTOTP bool
 		h := newHolderScan([]any{&hasTOTP}, userColumns(), &m)
-		batch.Queue(s.bind(subjectQueries()[table]), digest(r.Key))
+		batch.Queue(s.bind(query), arg)
 		reads = append(reads, func(rows pgx.Rows) error {
 			if err := scanRows(rows, h); err != nil {
 				return err
@@ -145,6 +143,14 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 			}
 			return nil
 		})
+	}
+	for _, r := range p.SubjectsOf {
+		if table, ok := prefetchTables[r.Kind]; ok {
+			readUser(subjectQueries()[table], digest(r.Key))
+		}
+	}
+	if p.SessionUser != "" {
+		readUser(sessionUserQuery(), p.SessionUser)
 	}
 	if len(reads) == 0 {
 		return ctx

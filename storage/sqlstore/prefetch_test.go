@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/openid"
@@ -36,6 +37,11 @@ func TestPrefetchReadsWhenMade(t *testing.T) {
 		{Kind: storage.AccessTokenRecord, Key: "at-1"},
 		{Kind: storage.AccessTokenRecord, Key: "at-2"},
 	}, SubjectsOf: []storage.PrefetchRow{{Kind: storage.AccessTokenRecord, Key: "at-1"}}})
+	now := time.Now().UTC()
+	if err := s.CreateBrowserSession(ctx, &storage.BrowserSession{ID: "bs-1", SID: "sid-1", UserID: "u-1", AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	sessionCtx := s.Prefetch(ctx, storage.Prefetch{SessionUser: "bs-1"})
 	if err := s.DeleteAccessTokenSession(ctx, "at-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +49,10 @@ func TestPrefetchReadsWhenMade(t *testing.T) {
 		t.Fatal(err)
 	}
 	if u, err := s.FindUser(pctx, "u-1"); err != nil || u.DisplayName != "Ursula" {
-		t.Errorf("prefetched user: %+v, %v; want her as she was when the prefetch was made", u, err)
+		t.Errorf("prefetched user of a token: %+v, %v; want her as she was when the prefetch was made", u, err)
+	}
+	if u, err := s.FindUser(sessionCtx, "u-1"); err != nil || u.DisplayName != "Ursula" {
+		t.Errorf("prefetched user of a browser session: %+v, %v; want her as she was when the prefetch was made", u, err)
 	}
 	if err := s.CreateAccessTokenSession(ctx, "at-2", req); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/openid"
@@ -23,6 +24,8 @@ func testPrefetch(t *testing.T, s storage.Store) {
 	must(t, "grant role", s.GrantClientRole(ctx, "app", "reader"))
 	seedUser(t, s, "u-1", "ursula")
 	must(t, "grant user role", s.GrantUserRole(ctx, "u-1", "reader"))
+	now := time.Now().UTC().Truncate(time.Second)
+	must(t, "browser session", s.CreateBrowserSession(ctx, &storage.BrowserSession{ID: "bs-1", SID: "sid-1", UserID: "u-1", AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}))
 	r := newRequest(client, "req-1", "u-1")
 	must(t, "access", s.CreateAccessTokenSession(ctx, "at-1", r))
 	must(t, "refresh", s.CreateRefreshTokenSession(ctx, "rt-1", "at-1", r))
@@ -48,8 +51,9 @@ func testPrefetch(t *testing.T, s storage.Store) {
 		"oidc": func(ctx context.Context) (any, error) {
 			return s.GetOpenIDConnectSession(ctx, "the-code", fosite.NewAccessRequest(openid.NewDefaultSession()))
 		},
-		"user of the refresh token": func(ctx context.Context) (any, error) { return s.FindUser(ctx, "u-1") },
-		"unknown client":            func(ctx context.Context) (any, error) { return s.FindClient(ctx, "nope") },
+		"user of the refresh token":   func(ctx context.Context) (any, error) { return s.FindUser(ctx, "u-1") },
+		"user of the browser session": func(ctx context.Context) (any, error) { return s.FindUser(ctx, "u-1") },
+		"unknown client":              func(ctx context.Context) (any, error) { return s.FindClient(ctx, "nope") },
 		"unknown token": func(ctx context.Context) (any, error) {
 			return s.GetAccessTokenSession(ctx, "at-nope", openid.NewDefaultSession())
 		},
@@ -71,6 +75,10 @@ func testPrefetch(t *testing.T, s storage.Store) {
 		switch name {
 		case "unknown client":
 			pctx = s.Prefetch(ctx, storage.Prefetch{ClientID: "nope"})
+		case "user of the browser session":
+			pctx = s.Prefetch(ctx, storage.Prefetch{SessionUser: "bs-1"})
+			_, err := s.FindUser(s.Prefetch(ctx, storage.Prefetch{SessionUser: "bs-nope"}), "u-1")
+			must(t, "user after the prefetch of a missing session's user", err)
 		case "user of the refresh token":
 			// The subject of a token that does not exist names nobody.
 			_, err := s.FindUser(s.Prefetch(ctx, storage.Prefetch{SubjectsOf: []storage.PrefetchRow{{Kind: storage.RefreshTokenRecord, Key: "rt-nope"}}}), "u-1")
