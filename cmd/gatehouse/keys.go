@@ -102,9 +102,12 @@ func (a *app) keysListCommand() *cobra.Command {
 func (a *app) keysRetireCommand() *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
-		Use:   "retire KID",
+		Use:   "retire [--force] [--] KID",
 		Short: "Remove a key from the JWKS (not the active key)",
-		Args:  cobra.ExactArgs(1),
+		// New key ids never begin with '-', but those of keys made by
+		// earlier versions may.
+		Long: "Remove a key from the JWKS (not the active key).\n\nA KID that begins with '-' must follow '--': gatehouse keys retire -- -AbC...",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lifetimes, err := a.lifetimes(cmd)
 			if err != nil {

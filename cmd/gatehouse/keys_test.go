@@ -33,11 +33,15 @@ func TestKeysCommands(t *testing.T) {
 			t.Fatalf("key states = %v, want %s and %s active, %s next", states, first.KID, es.KID, next.KID)
 		}
 
-		if stderr := c.fails("", "keys", "retire", first.KID); !strings.Contains(stderr, "signs now") {
+		if stderr := c.fails("", "keys", "retire", "--", first.KID); !strings.Contains(stderr, "signs now") {
 			t.Fatalf("retiring the active key: %q, want a refusal", stderr)
 		}
 		if stderr := c.fails("", "keys", "retire", "no-such-kid"); !strings.Contains(stderr, "not found") {
 			t.Fatalf("retiring an unknown key: %q", stderr)
+		}
+		// Base64url key ids may begin with '-'; after "--" one is an id.
+		if stderr := c.fails("", "keys", "retire", "--", "-no-such-kid"); !strings.Contains(stderr, "not found") {
+			t.Fatalf("retiring an unknown key whose id begins with '-': %q", stderr)
 		}
 
 		// An emergency rotation takes over at once; the old key may still
@@ -48,10 +52,10 @@ func TestKeysCommands(t *testing.T) {
 		if states[now.KID] != "active" || states[first.KID] == "active" {
 			t.Fatalf("after rotate --now: %v, want %s active", states, now.KID)
 		}
-		if stderr := c.fails("", "keys", "retire", first.KID); !strings.Contains(stderr, "--force") {
+		if stderr := c.fails("", "keys", "retire", "--", first.KID); !strings.Contains(stderr, "--force") {
 			t.Fatalf("retiring a young key: %q, want a hint to --force", stderr)
 		}
-		c.ok(nil, "", "keys", "retire", first.KID, "--force", "--json")
+		c.ok(nil, "", "keys", "retire", "--force", "--json", "--", first.KID)
 		if states = keyStates(t, c); states[first.KID] != "retired" {
 			t.Fatalf("after retire: %v, want %s retired", states, first.KID)
 		}

@@ -138,6 +138,36 @@ func matchesAlg(k crypto.Signer, alg string) bool {
 	return false
 }
 
+// newKey generates a key for alg and its public JWK, named by its RFC 7638
+// thumbprint (unique without a registry). Like every generated id, the kid
+// never begins with '-' or '_', where a command line would read a flag: a
+// key whose thumbprint does is drawn again (1 in 32 draws).
+func newKey(alg string) (crypto.Signer, jose.JSONWebKey, error) {
+	for {
+		var priv crypto.Signer
+		var err error
+		switch alg {
+		case AlgRS256:
+			priv, err = rsa.GenerateKey(rand.Reader, rsaBits)
+		case AlgES256:
+			priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		default:
+			return nil, jose.JSONWebKey{}, fmt.Errorf("%w: %q", ErrUnsupportedAlg, alg)
+		}
+		if err != nil {
+			return nil, jose.JSONWebKey{}, fmt.Errorf("generate key: %w", err)
+		}
+		pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: alg, Use: "sig"}
+		thumb, err := pub.Thumbprint(crypto.SHA256)
+		if err != nil {
+			return nil, jose.JSONWebKey{}, fmt.Errorf("key thumbprint: %w", err)
+		}
+		if pub.KeyID = base64.RawURLEncoding.EncodeToString(thumb); pub.KeyID[0] != '-' && pub.KeyID[0] != '_' {
+			return priv, pub, nil
+		}
+	}
+}
+
 func publicEqual(a, b crypto.PublicKey) bool {
 	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && eq.Equal(b)
@@ -146,26 +176,10 @@ func publicEqual(a, b crypto.PublicKey) bool {
 // generate creates a key for alg: the record without times, its private
 // key sealed to its kid.
 func (m *Manager) generate(alg string) (*storage.SigningKey, error) {
-	var priv crypto.Signer
-	var err error
-	switch alg {
-	case AlgRS256:
-		priv, err = rsa.GenerateKey(rand.Reader, rsaBits)
-	case AlgES256:
-		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	default:
-		return nil, fmt.Errorf("%w: %q", ErrUnsupportedAlg, alg)
-	}
+	priv, pub, err := newKey(alg)
 	if err != nil {
-		return nil, fmt.Errorf("generate key: %w", err)
+		return nil, err
 	}
-	pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: alg, Use: "sig"}
-	thumb, err := pub.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("key thumbprint: %w", err)
-	}
-	// The RFC 7638 thumbprint names the key uniquely without a registry.
-	pub.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
 	pubJSON, err := pub.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("encode public key: %w", err)
