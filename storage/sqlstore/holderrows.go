@@ -196,26 +196,18 @@ func requestColumnsOf(table string) columns {
 
 // findClientWithRoles reads a client and its roles in one query.
 func (s *Store) findClientWithRoles(ctx context.Context, id string) (*storage.Client, error) {
+	op := fmt.Sprintf("find client %q", id)
 	if c, ok := prefetchedFrom(ctx).takeClient(id); ok {
 		if c == nil {
-			return nil, notFound(fmt.Sprintf("find client %q", id))
+			return nil, notFound(op)
 		}
 		return c, nil
 	}
-	var m clientModel
-	roles, err := s.queryHolder(ctx, fmt.Sprintf("find client %q", id), clientQuery(), id, nil, clientColumns(), &m)
-	if err != nil {
+	h, client := clientScan()
+	if err := s.queryHolder(ctx, op, clientQuery(), id, h); err != nil {
 		return nil, err
 	}
-	return m.withRoles(roles), nil
-}
-
-// withRoles is the client a holder query read, with the roles its rows
-// held.
-func (m *clientModel) withRoles(roles []*storage.Role) *storage.Client {
-	c := m.record()
-	c.Roles = roles
-	return c
+	return client(), nil
 }
 
 // findUserWithRoles reads a user, whether she has an authenticator app, and
@@ -224,20 +216,11 @@ func (s *Store) findUserWithRoles(ctx context.Context, id string) (*storage.User
 	if u, ok := prefetchedFrom(ctx).takeUser(id); ok {
 		return u, nil
 	}
-	var m userModel
-	var hasTOTP bool
-	roles, err := s.queryHolder(ctx, fmt.Sprintf("find user %q", id), userQuery(), id, []any{&hasTOTP}, userColumns(), &m)
-	if err != nil {
+	h, user := userScan()
+	if err := s.queryHolder(ctx, fmt.Sprintf("find user %q", id), userQuery(), id, h); err != nil {
 		return nil, err
 	}
-	return m.withRoles(roles, hasTOTP), nil
-}
-
-// withRoles is the user a holder query read, with the roles its rows held.
-func (m *userModel) withRoles(roles []*storage.Role, hasTOTP bool) *storage.User {
-	u := m.record()
-	u.Roles, u.HasTOTP = roles, hasTOTP
-	return u
+	return user(), nil
 }
 
 // findRequestWithClient reads a stored request with its client and the
@@ -249,28 +232,60 @@ func (s *Store) findRequestWithClient(ctx context.Context, op, table, key string
 		}
 		return r.row, r.client, nil
 	}
-	var req requestModel
-	var m clientModel
-	lead := requestColumnsOf(table).targets(nil, &req)
-	roles, err := s.queryHolder(ctx, op, requestQueries()[table], key, lead, clientColumns(), &m)
-	if err != nil {
+	h, request := requestScan(table)
+	if err := s.queryHolder(ctx, op, requestQueries()[table], key, h); err != nil {
 		return nil, nil, err
 	}
-	return &req, m.withRoles(roles), nil
+	row, client := request()
+	return row, client, nil
 }
 
-// queryHolder runs a query whose rows are the lead columns, the columns of
-// model (a client or a user) and those of one of its roles, and returns the
-// roles, or ErrNotFound without rows.
-func (s *Store) queryHolder(ctx context.Context, op, query string, arg any, lead []any, cols columns, model any) ([]*storage.Role, error) {
-	h := newHolderScan(lead, cols, model)
+// clientScan, userScan and requestScan prepare the scan of a client query
+// (clientQuery), a user query (userQueryWhere) and a request query
+// (requestQueries), the same for a plain read and a prefetch; the function
+// each returns builds the record once the rows have been scanned.
+func clientScan() (*holderScan, func() *storage.Client) {
+	var m clientModel
+	h := newHolderScan(nil, clientColumns(), &m)
+	return h, func() *storage.Client { return m.withRoles(h.roles) }
+}
+
+func userScan() (*holderScan, func() *storage.User) {
+	var m userModel
+	var hasTOTP bool
+	h := newHolderScan([]any{&hasTOTP}, userColumns(), &m)
+	return h, func() *storage.User {
+		u := m.record()
+		u.Roles, u.HasTOTP = h.roles, hasTOTP
+		return u
+	}
+}
+
+func requestScan(table string) (*holderScan, func() (*requestModel, *storage.Client)) {
+	var row requestModel
+	var m clientModel
+	h := newHolderScan(requestColumnsOf(table).targets(nil, &row), clientColumns(), &m)
+	return h, func() (*requestModel, *storage.Client) { return &row, m.withRoles(h.roles) }
+}
+
+// withRoles is the client a holder query read, with the roles its rows
+// held.
+func (m *clientModel) withRoles(roles []*storage.Role) *storage.Client {
+	c := m.record()
+	c.Roles = roles
+	return c
+}
+
+// queryHolder runs a holder query and scans its rows into h, or returns
+// ErrNotFound without rows.
+func (s *Store) queryHolder(ctx context.Context, op, query string, arg any, h *holderScan) error {
 	if err := s.queryRows(ctx, op, query, arg, func(rows *sql.Rows) error { return h.row(rows) }); err != nil {
-		return nil, err
+		return err
 	}
 	if !h.found {
-		return nil, notFound(op)
+		return notFound(op)
 	}
-	return h.roles, nil
+	return nil
 }
 
 // holderScan scans the rows of a holder query (see queryHolder). Every row

@@ -88,60 +88,47 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 	pf := &prefetched{clients: map[string]*storage.Client{}, requests: map[string]prefetchedRequest{}, users: map[string]*storage.User{}}
 	var batch pgx.Batch
 	var reads []func(pgx.Rows) error
-	if p.ClientID != "" {
-		id := p.ClientID
-		var m clientModel
-		h := newHolderScan(nil, clientColumns(), &m)
-		batch.Queue(s.bind(clientQuery()), id)
-		reads = append(reads, func(rows pgx.Rows) error {
-			if err := scanRows(rows, h); err != nil {
-				return err
-			}
-			var c *storage.Client
-			if h.found {
-				c = m.withRoles(h.roles)
-			}
-			pf.clients[id] = c
-			return nil
-		})
-	}
-	for _, r := range p.Rows {
-		table, ok := prefetchTables[r.Kind]
-		if !ok {
-			continue
-		}
-		key := digest(r.Key)
-		var row requestModel
-		var m clientModel
-		h := newHolderScan(requestColumnsOf(table).targets(nil, &row), clientColumns(), &m)
-		batch.Queue(s.bind(requestQueries()[table]), key)
-		reads = append(reads, func(rows pgx.Rows) error {
-			if err := scanRows(rows, h); err != nil {
-				return err
-			}
-			var r prefetchedRequest
-			if h.found {
-				r = prefetchedRequest{row: &row, client: m.withRoles(h.roles)}
-			}
-			pf.requests[requestKey(table, key)] = r
-			return nil
-		})
-	}
-	// readUser queues a read of the user query names by arg; she is kept
-	// only when found.
-	readUser := func(query string, arg any) {
-		var m userModel
-		var hasTOTP bool
-		h := newHolderScan([]any{&hasTOTP}, userColumns(), &m)
+	// read queues query with arg, scanned into h; found runs after the scan
+	// when there were rows. A client or request read records "none" first,
+	// which found replaces (if the pipeline fails, nothing is kept).
+	read := func(query string, arg any, h *holderScan, found func()) {
 		batch.Queue(s.bind(query), arg)
 		reads = append(reads, func(rows pgx.Rows) error {
 			if err := scanRows(rows, h); err != nil {
 				return err
 			}
 			if h.found {
-				pf.users[m.ID] = m.withRoles(h.roles, hasTOTP)
+				found()
 			}
 			return nil
+		})
+	}
+	if p.ClientID != "" {
+		id := p.ClientID
+		h, client := clientScan()
+		pf.clients[id] = nil
+		read(clientQuery(), id, h, func() { pf.clients[id] = client() })
+	}
+	for _, r := range p.Rows {
+		table, ok := prefetchTables[r.Kind]
+		if !ok {
+			continue
+		}
+		signature := digest(r.Key)
+		key := requestKey(table, signature)
+		h, request := requestScan(table)
+		pf.requests[key] = prefetchedRequest{}
+		read(requestQueries()[table], signature, h, func() {
+			row, client := request()
+			pf.requests[key] = prefetchedRequest{row: row, client: client}
+		})
+	}
+	// A user is kept only when found: FindUser answers by her id.
+	readUser := func(query string, arg any) {
+		h, user := userScan()
+		read(query, arg, h, func() {
+			u := user()
+			pf.users[u.ID] = u
 		})
 	}
 	for _, r := range p.SubjectsOf {
