@@ -62,8 +62,9 @@ func NewManager(cfg Config) *Manager {
 func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
 
 // Key is the storage id of the browser session r's cookie names, whether
-// or not it is valid, or "" without a cookie: what a request can ask the
-// store to read ahead (storage.Prefetch.SessionUser).
+// or not it is valid, or "" without a cookie (Current, SignIn and SignOut
+// look the session up by it; the authorization endpoint prefetches its
+// user, storage.Prefetch.SessionUser).
 func (m *Manager) Key(r *http.Request) string {
 	token, ok := m.readCookie(r, m.sessionName)
 	if !ok {
@@ -75,11 +76,10 @@ func (m *Manager) Key(r *http.Request) string {
 // Current returns the browser's valid session, or nil when it has none. The
 // error is reserved for storage failures.
 func (m *Manager) Current(ctx context.Context, r *http.Request) (*storage.BrowserSession, error) {
-	token, ok := m.readCookie(r, m.sessionName)
-	if !ok {
+	id := m.Key(r)
+	if id == "" {
 		return nil, nil
 	}
-	id := Digest(token)
 	s, err := m.cfg.Store.FindBrowserSession(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
@@ -107,8 +107,8 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (*storage.Browse
 // SignIn starts a new session for userID, replacing the browser's previous
 // one (the session id is regenerated at every login).
 func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, amr []string) (*storage.BrowserSession, error) {
-	if old, ok := m.readCookie(r, m.sessionName); ok {
-		if err := m.cfg.Store.DeleteBrowserSession(ctx, Digest(old)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if old := m.Key(r); old != "" {
+		if err := m.cfg.Store.DeleteBrowserSession(ctx, old); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return nil, fmt.Errorf("end previous browser session: %w", err)
 		}
 	}
@@ -147,11 +147,11 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 // SignOut ends the browser's session, if any, and clears its cookie.
 func (m *Manager) SignOut(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	m.clearCookie(w, m.sessionName)
-	token, ok := m.readCookie(r, m.sessionName)
-	if !ok {
+	id := m.Key(r)
+	if id == "" {
 		return nil
 	}
-	if err := m.cfg.Store.DeleteBrowserSession(ctx, Digest(token)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := m.cfg.Store.DeleteBrowserSession(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("end browser session: %w", err)
 	}
 	return nil
