@@ -41,10 +41,17 @@ func RandomID(nBytes int) string {
 		// crypto/rand.Read never fails since Go 1.24; it crashes the
 		// program rather than return predictable bytes.
 		_, _ = rand.Read(b)
-		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' && id[0] != '_' {
+		if id := base64.RawURLEncoding.EncodeToString(b); CommandLineSafe(id) {
 			return id
 		}
 	}
+}
+
+// CommandLineSafe reports whether a generated id may be pasted into a
+// command line as is: it does not begin with '-' (read as a flag) or '_'.
+// Generated ids and key ids are drawn again until it holds.
+func CommandLineSafe(id string) bool {
+	return id != "" && id[0] != '-' && id[0] != '_'
 }
 
 // SecretHasher is fosite's client-secret hasher: a keyed, versioned HMAC

@@ -15,6 +15,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse/gatehouse/server/credential"
 	"github.com/gatehouse/gatehouse/server/secret"
 	"github.com/gatehouse/gatehouse/storage"
 )
@@ -162,7 +163,7 @@ func newKey(alg string) (crypto.Signer, jose.JSONWebKey, error) {
 		if err != nil {
 			return nil, jose.JSONWebKey{}, fmt.Errorf("key thumbprint: %w", err)
 		}
-		if pub.KeyID = base64.RawURLEncoding.EncodeToString(thumb); pub.KeyID[0] != '-' && pub.KeyID[0] != '_' {
+		if pub.KeyID = base64.RawURLEncoding.EncodeToString(thumb); credential.CommandLineSafe(pub.KeyID) {
 			return priv, pub, nil
 		}
 	}
