@@ -171,7 +171,7 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 func scanRows(rows pgx.Rows, h *holderScan) error {
 	defer rows.Close()
 	for rows.Next() {
-		if err := h.row(rows); err != nil {
+		if err := h.row(wireRows{rows}); err != nil {
 			return err
 		}
 	}
