@@ -17,9 +17,11 @@ func testRolesReadWithHolders(t *testing.T, s storage.Store) {
 	c := seedClient(t, s, "svc")
 	seedClient(t, s, "bare")
 	seedUser(t, s, "u-1", "frida")
+	// Granted out of order: holders read their roles by name, bytewise.
 	for _, r := range []*storage.Role{
-		{Name: "reader", Scopes: []string{"docs:read"}},
 		{Name: "writer", Scopes: []string{"docs:write", "docs:read"}, RequireMFA: true},
+		{Name: "reader", Scopes: []string{"docs:read"}},
+		{Name: "Auditor", Scopes: []string{"docs:audit"}},
 	} {
 		must(t, "create role "+r.Name, s.CreateRole(ctx, r))
 		must(t, "grant client "+r.Name, s.GrantClientRole(ctx, "svc", r.Name))
@@ -31,10 +33,10 @@ func testRolesReadWithHolders(t *testing.T, s storage.Store) {
 		for _, r := range roles {
 			names = append(names, r.Name)
 		}
-		if !slices.Equal(names, []string{"reader", "writer"}) {
-			t.Fatalf("%s: roles %v, want [reader writer]", what, names)
+		if !slices.Equal(names, []string{"Auditor", "reader", "writer"}) {
+			t.Fatalf("%s: roles %v, want [Auditor reader writer]", what, names)
 		}
-		if w := roles[1]; !w.RequireMFA || !slices.Equal(w.Scopes, []string{"docs:write", "docs:read"}) || w.CreatedAt.IsZero() {
+		if w := roles[2]; !w.RequireMFA || !slices.Equal(w.Scopes, []string{"docs:write", "docs:read"}) || w.CreatedAt.IsZero() {
 			t.Fatalf("%s: writer read as %+v", what, w)
 		}
 	}
@@ -65,11 +67,21 @@ func testRolesReadWithHolders(t *testing.T, s storage.Store) {
 		t.Fatalf("token's client: %#v", req.GetClient())
 	}
 	check("token's client", tokenClient.Roles)
+	pctx := s.Prefetch(ctx, storage.Prefetch{ClientID: "svc", Rows: []storage.PrefetchRow{{Kind: storage.AccessTokenRecord, Key: "at-svc"}}})
+	got, err = s.FindClient(pctx, "svc")
+	must(t, "find prefetched client", err)
+	check("prefetched client", got.Roles)
+	req, err = s.GetAccessTokenSession(pctx, "at-svc", &openid.DefaultSession{})
+	must(t, "get prefetched access token", err)
+	check("prefetched token's client", req.GetClient().(*storage.Client).Roles)
+	u, err = s.FindUser(s.Prefetch(ctx, storage.Prefetch{SubjectsOf: []storage.PrefetchRow{{Kind: storage.AccessTokenRecord, Key: "at-svc"}}}), "u-1")
+	must(t, "find prefetched user", err)
+	check("prefetched user", u.Roles)
 
 	must(t, "revoke role", s.RevokeClientRole(ctx, "svc", "reader"))
 	got, err = s.FindClient(ctx, "svc")
 	must(t, "find client after revoke", err)
-	if len(got.Roles) != 1 || got.Roles[0].Name != "writer" {
+	if len(got.Roles) != 2 || got.Roles[0].Name != "Auditor" || got.Roles[1].Name != "writer" {
 		t.Fatalf("after revoking reader: %v", got.Roles)
 	}
 }
