@@ -4,9 +4,10 @@ package storage
 // usual methods, so that the store can read them together: on PostgreSQL
 // in one round trip instead of one each (the token endpoint reads the
 // client, then the code, then its PKCE and OpenID rows; introspection
-// reads the caller, then the token). It is not a cache: the rows are read
-// when the request begins, each is answered once, outside transactions
-// only, and nothing outlives the request.
+// reads the caller, then the token; the authorization endpoint the client,
+// the browser session, its user and her consent). It is not a cache: the
+// rows are read when the request begins, each is answered once, outside
+// transactions only, and nothing outlives the request.
 type Prefetch struct {
 	// ClientID is the client that authenticates the request.
 	ClientID string
@@ -19,11 +20,13 @@ type Prefetch struct {
 	// answered from the prefetch only when both the record and she were
 	// found.
 	SubjectsOf []PrefetchRow
-	// SessionUser is the id of a browser session whose user the request
-	// reads with FindUser (the authorization endpoint, for a signed-in
-	// browser). She is answered from the prefetch only when the session and
-	// she were found.
-	SessionUser string
+	// BrowserSession is the id of a browser session the request reads
+	// (the authorization endpoint, for a browser with a session cookie):
+	// the session itself (FindBrowserSession), its user (FindUser) and,
+	// with ClientID, her consent to that client (FindConsent). The user
+	// and the consent are answered from the prefetch only when the session
+	// was found; an expired session is not found, as without a prefetch.
+	BrowserSession string
 }
 
 // PrefetchRow names one fosite record.

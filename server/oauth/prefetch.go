@@ -70,9 +70,10 @@ func (p *Provider) userInfoReads(ctx context.Context, token string) storage.Pref
 }
 
 // prefetchAuthorization lets the store read, for a browser with a session
-// cookie, the client and the session's user in one round trip: fosite
-// reads the client, then dispatch the session and its user. Without a
-// cookie there is only the client to read, and nothing to gain.
+// cookie, the client, the session, its user and her consent to the client
+// in one round trip: fosite reads the client, then dispatch the session,
+// its user and the consent, one by one. Without a cookie there is only the
+// client to read, and nothing to gain.
 func (p *Provider) prefetchAuthorization(r *http.Request) *http.Request {
 	key := p.cfg.Sessions.Key(r)
 	if key == "" {
@@ -84,5 +85,5 @@ func (p *Provider) prefetchAuthorization(r *http.Request) *http.Request {
 	if form == nil {
 		form = r.URL.Query()
 	}
-	return r.WithContext(p.store.Prefetch(r.Context(), storage.Prefetch{ClientID: form.Get("client_id"), SessionUser: key}))
+	return r.WithContext(p.store.Prefetch(r.Context(), storage.Prefetch{ClientID: form.Get("client_id"), BrowserSession: key}))
 }

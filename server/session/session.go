@@ -64,7 +64,7 @@ func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
 // Key is the storage id of the browser session r's cookie names, whether
 // or not it is valid, or "" without a cookie (Current, SignIn and SignOut
 // look the session up by it; the authorization endpoint prefetches its
-// user, storage.Prefetch.SessionUser).
+// session with its user and consent, storage.Prefetch.BrowserSession).
 func (m *Manager) Key(r *http.Request) string {
 	token, ok := m.readCookie(r, m.sessionName)
 	if !ok {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -27,6 +28,8 @@ type prefetched struct {
 	clients  map[string]*storage.Client
 	requests map[string]prefetchedRequest
 	users    map[string]*storage.User
+	sessions map[string]*storage.BrowserSession
+	consents map[string]*storage.Consent // by consentKey
 }
 
 type prefetchedRequest struct {
@@ -58,6 +61,22 @@ func (p *prefetched) takeUser(id string) (*storage.User, bool) {
 	return take(&p.mu, p.users, id)
 }
 
+func (p *prefetched) takeSession(id string) (*storage.BrowserSession, bool) {
+	if p == nil {
+		return nil, false
+	}
+	return take(&p.mu, p.sessions, id)
+}
+
+func (p *prefetched) takeConsent(userID, clientID string) (*storage.Consent, bool) {
+	if p == nil {
+		return nil, false
+	}
+	return take(&p.mu, p.consents, consentKey(userID, clientID))
+}
+
+func consentKey(userID, clientID string) string { return userID + " " + clientID }
+
 func (p *prefetched) takeRequest(table, key string) (prefetchedRequest, bool) {
 	if p == nil {
 		return prefetchedRequest{}, false
@@ -85,23 +104,29 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 	if s.dialect != DialectPostgres || inOpenTx(ctx) {
 		return ctx
 	}
-	pf := &prefetched{clients: map[string]*storage.Client{}, requests: map[string]prefetchedRequest{}, users: map[string]*storage.User{}}
+	pf := &prefetched{clients: map[string]*storage.Client{}, requests: map[string]prefetchedRequest{}, users: map[string]*storage.User{},
+		sessions: map[string]*storage.BrowserSession{}, consents: map[string]*storage.Consent{}}
 	var batch pgx.Batch
 	var reads []func(pgx.Rows) error
-	// read queues query with arg, scanned into h; found runs after the scan
-	// when there were rows. A client or request read records "none" first,
-	// which found replaces (if the pipeline fails, nothing is kept).
-	read := func(query string, arg any, h *holderScan, found func()) {
-		batch.Queue(s.bind(query), arg)
+	// queue queues query with args; scan reads its rows and reports
+	// whether there were any, and found runs then. A read records "none"
+	// first where it can, which found replaces (if the pipeline fails,
+	// nothing is kept).
+	queue := func(query string, args []any, scan func(pgx.Rows) (bool, error), found func()) {
+		batch.Queue(s.bind(query), args...)
 		reads = append(reads, func(rows pgx.Rows) error {
-			if err := scanRows(rows, h); err != nil {
-				return err
-			}
-			if h.found {
+			ok, err := scan(rows)
+			if err == nil && ok {
 				found()
 			}
-			return nil
+			return err
 		})
+	}
+	read := func(query string, arg any, h *holderScan, found func()) {
+		queue(query, []any{arg}, func(rows pgx.Rows) (bool, error) {
+			err := scanRows(rows, h)
+			return h.found, err
+		}, found)
 	}
 	if p.ClientID != "" {
 		id := p.ClientID
@@ -136,8 +161,18 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 			readUser(subjectQueries()[table], digest(r.Key))
 		}
 	}
-	if p.SessionUser != "" {
-		readUser(sessionUserQuery(), p.SessionUser)
+	var session string
+	if p.BrowserSession != "" {
+		session = p.BrowserSession
+		now := utc(time.Now())
+		var m browserSessionModel
+		pf.sessions[session] = nil
+		queue(browserSessionQuery(), []any{session, now}, scanModel(browserSessionColumns(), &m), func() { pf.sessions[session] = m.record() })
+		readUser(sessionUserQuery(), session)
+		if p.ClientID != "" {
+			var c consentModel
+			queue(sessionConsentQuery(), []any{session, p.ClientID, now}, scanModel(consentColumns(), &c), func() { pf.consents[consentKey(c.UserID, c.ClientID)] = c.record() })
+		}
 	}
 	if len(reads) == 0 {
 		return ctx
@@ -164,7 +199,30 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 	if err != nil {
 		return ctx
 	}
+	// The consent's "none" needs the session's user.
+	if b := pf.sessions[session]; b != nil && p.ClientID != "" {
+		if key := consentKey(b.UserID, p.ClientID); !hasKey(pf.consents, key) {
+			pf.consents[key] = nil
+		}
+	}
 	return context.WithValue(ctx, prefetchKey{}, pf)
+}
+
+// scanModel scans the one row a query of a model's columns may return into
+// model, and reports whether there was one.
+func scanModel(cols columns, model any) func(pgx.Rows) (bool, error) {
+	return func(rows pgx.Rows) (bool, error) {
+		defer rows.Close()
+		dst := cols.targets(nil, model)
+		found := false
+		for rows.Next() {
+			if err := (wireRows{rows}).Scan(dst...); err != nil {
+				return false, err
+			}
+			found = true
+		}
+		return found, rows.Err()
+	}
 }
 
 // scanRows scans every row of rows into h.
@@ -177,3 +235,22 @@ func scanRows(rows pgx.Rows, h *holderScan) error {
 	}
 	return rows.Err()
 }
+
+func hasKey[V any](m map[string]V, key string) bool {
+	_, ok := m[key]
+	return ok
+}
+
+// The reads of FindBrowserSession and FindConsent, with their filters, for
+// the session a cookie names and her consent.
+var (
+	browserSessionColumns = sync.OnceValue(func() columns { return columnsOf(&browserSessionModel{}) })
+	consentColumns        = sync.OnceValue(func() columns { return columnsOf(&consentModel{}) })
+	browserSessionQuery   = sync.OnceValue(func() string {
+		return "SELECT " + browserSessionColumns().list("browser_sessions", "") + " FROM browser_sessions WHERE " + browserSessionFilter
+	})
+	sessionConsentQuery = sync.OnceValue(func() string {
+		return "SELECT " + consentColumns().list("consents", "") + " FROM consents WHERE " +
+			consentFilterFor("(SELECT user_id FROM browser_sessions WHERE id = ?)")
+	})
+)

@@ -15,7 +15,8 @@ import (
 // On PostgreSQL a Prefetch reads the rows when it is made: a row deleted
 // afterwards is still answered once from what it read, and a client and a
 // token it found missing are answered as missing without a query, and a
-// token's user is answered as she was.
+// token's user, a browser session and her consent are answered as they
+// were.
 func TestPrefetchReadsWhenMade(t *testing.T) {
 	s := migratedStore(t, storagetest.PostgresDSN(t))
 	ctx := t.Context()
@@ -41,7 +42,26 @@ func TestPrefetchReadsWhenMade(t *testing.T) {
 	if err := s.CreateBrowserSession(ctx, &storage.BrowserSession{ID: "bs-1", SID: "sid-1", UserID: "u-1", AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	sessionCtx := s.Prefetch(ctx, storage.Prefetch{SessionUser: "bs-1"})
+	beforeConsentCtx := s.Prefetch(ctx, storage.Prefetch{ClientID: "app", BrowserSession: "bs-1"})
+	if err := s.SaveConsent(ctx, &storage.Consent{UserID: "u-1", ClientID: "app", Scopes: []string{"openid"}, GrantedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindConsent(beforeConsentCtx, "u-1", "app"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("consent given after the prefetch: %v, want the prefetched absence", err)
+	}
+	sessionCtx := s.Prefetch(ctx, storage.Prefetch{ClientID: "app", BrowserSession: "bs-1"})
+	if err := s.DeleteBrowserSession(ctx, "bs-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteConsent(ctx, "u-1", "app"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.FindBrowserSession(sessionCtx, "bs-1"); err != nil || b.UserID != "u-1" {
+		t.Errorf("prefetched browser session, deleted since: %+v, %v; want it as it was when the prefetch was made", b, err)
+	}
+	if c, err := s.FindConsent(sessionCtx, "u-1", "app"); err != nil || len(c.Scopes) != 1 {
+		t.Errorf("prefetched consent, deleted since: %+v, %v; want it as it was when the prefetch was made", c, err)
+	}
 	if err := s.DeleteAccessTokenSession(ctx, "at-1"); err != nil {
 		t.Fatal(err)
 	}

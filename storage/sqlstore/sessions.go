@@ -60,9 +60,26 @@ func (s *Store) CreateBrowserSession(ctx context.Context, b *storage.BrowserSess
 }
 
 // FindBrowserSession returns the session unless it is unknown or expired.
+// browserSessionFilter selects an unexpired session by id (FindBrowserSession
+// and the prefetch); parameters: the id, now.
+const browserSessionFilter = "id = ? AND expires_at > ?"
+
+// consentFilterFor selects the unexpired consent of the user whose id is
+// user (an SQL expression) to a client (FindConsent and the prefetch);
+// parameters: the user's, the client id, now.
+func consentFilterFor(user string) string {
+	return "user_id = " + user + " AND client_id = ? AND (expires_at IS NULL OR expires_at > ?)"
+}
+
 func (s *Store) FindBrowserSession(ctx context.Context, id string) (*storage.BrowserSession, error) {
+	if b, ok := prefetchedFrom(ctx).takeSession(id); ok {
+		if b == nil {
+			return nil, notFound("find browser session")
+		}
+		return b, nil
+	}
 	var m browserSessionModel
-	err := s.conn(ctx).Where("id = ? AND expires_at > ?", id, utc(time.Now())).Take(&m).Error
+	err := s.conn(ctx).Where(browserSessionFilter, id, utc(time.Now())).Take(&m).Error
 	if err != nil {
 		return nil, classify("find browser session", err)
 	}
@@ -204,10 +221,14 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 // FindConsent returns the remembered consent of (userID, clientID) unless
 // there is none or it expired. A zero ExpiresAt never expires.
 func (s *Store) FindConsent(ctx context.Context, userID, clientID string) (*storage.Consent, error) {
+	if c, ok := prefetchedFrom(ctx).takeConsent(userID, clientID); ok {
+		if c == nil {
+			return nil, notFound("find consent")
+		}
+		return c, nil
+	}
 	var m consentModel
-	err := s.conn(ctx).
-		Where("user_id = ? AND client_id = ? AND (expires_at IS NULL OR expires_at > ?)", userID, clientID, utc(time.Now())).
-		Take(&m).Error
+	err := s.conn(ctx).Where(consentFilterFor("?"), userID, clientID, utc(time.Now())).Take(&m).Error
 	if err != nil {
 		return nil, classify("find consent", err)
 	}

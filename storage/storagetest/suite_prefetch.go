@@ -25,7 +25,11 @@ func testPrefetch(t *testing.T, s storage.Store) {
 	seedUser(t, s, "u-1", "ursula")
 	must(t, "grant user role", s.GrantUserRole(ctx, "u-1", "reader"))
 	now := time.Now().UTC().Truncate(time.Second)
-	must(t, "browser session", s.CreateBrowserSession(ctx, &storage.BrowserSession{ID: "bs-1", SID: "sid-1", UserID: "u-1", AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}))
+	must(t, "browser session", s.CreateBrowserSession(ctx, &storage.BrowserSession{ID: "bs-1", SID: "sid-1", UserID: "u-1", AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), AMR: []string{"pwd"}}))
+	must(t, "expired browser session", s.CreateBrowserSession(ctx, &storage.BrowserSession{ID: "bs-old", SID: "sid-old", UserID: "u-1", AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(-time.Second)}))
+	must(t, "consent", s.SaveConsent(ctx, &storage.Consent{UserID: "u-1", ClientID: "app", Scopes: []string{"openid", "read"}, GrantedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	seedClient(t, s, "other")
+	must(t, "expired consent", s.SaveConsent(ctx, &storage.Consent{UserID: "u-1", ClientID: "other", Scopes: []string{"openid"}, GrantedAt: now, ExpiresAt: now.Add(-time.Second)}))
 	r := newRequest(client, "req-1", "u-1")
 	must(t, "access", s.CreateAccessTokenSession(ctx, "at-1", r))
 	must(t, "refresh", s.CreateRefreshTokenSession(ctx, "rt-1", "at-1", r))
@@ -54,6 +58,11 @@ func testPrefetch(t *testing.T, s storage.Store) {
 		"user of the refresh token":   func(ctx context.Context) (any, error) { return s.FindUser(ctx, "u-1") },
 		"user of the browser session": func(ctx context.Context) (any, error) { return s.FindUser(ctx, "u-1") },
 		"unknown client":              func(ctx context.Context) (any, error) { return s.FindClient(ctx, "nope") },
+		"browser session":             func(ctx context.Context) (any, error) { return s.FindBrowserSession(ctx, "bs-1") },
+		"expired browser session":     func(ctx context.Context) (any, error) { return s.FindBrowserSession(ctx, "bs-old") },
+		"unknown browser session":     func(ctx context.Context) (any, error) { return s.FindBrowserSession(ctx, "bs-nope") },
+		"consent":                     func(ctx context.Context) (any, error) { return s.FindConsent(ctx, "u-1", "app") },
+		"expired consent":             func(ctx context.Context) (any, error) { return s.FindConsent(ctx, "u-1", "other") },
 		"unknown token": func(ctx context.Context) (any, error) {
 			return s.GetAccessTokenSession(ctx, "at-nope", openid.NewDefaultSession())
 		},
@@ -75,10 +84,21 @@ func testPrefetch(t *testing.T, s storage.Store) {
 		switch name {
 		case "unknown client":
 			pctx = s.Prefetch(ctx, storage.Prefetch{ClientID: "nope"})
-		case "user of the browser session":
-			pctx = s.Prefetch(ctx, storage.Prefetch{SessionUser: "bs-1"})
-			_, err := s.FindUser(s.Prefetch(ctx, storage.Prefetch{SessionUser: "bs-nope"}), "u-1")
+		case "user of the browser session", "browser session", "consent":
+			pctx = s.Prefetch(ctx, storage.Prefetch{ClientID: "app", BrowserSession: "bs-1"})
+			_, err := s.FindUser(s.Prefetch(ctx, storage.Prefetch{BrowserSession: "bs-nope"}), "u-1")
 			must(t, "user after the prefetch of a missing session's user", err)
+			// A session that expired reads as missing, but its user and
+			// her consent are not answered from it.
+			octx := s.Prefetch(ctx, storage.Prefetch{ClientID: "app", BrowserSession: "bs-old"})
+			_, err = s.FindConsent(octx, "u-1", "app")
+			must(t, "consent after the prefetch of an expired session", err)
+		case "expired browser session":
+			pctx = s.Prefetch(ctx, storage.Prefetch{BrowserSession: "bs-old"})
+		case "unknown browser session":
+			pctx = s.Prefetch(ctx, storage.Prefetch{ClientID: "app", BrowserSession: "bs-nope"})
+		case "expired consent":
+			pctx = s.Prefetch(ctx, storage.Prefetch{ClientID: "other", BrowserSession: "bs-1"})
 		case "user of the refresh token":
 			// The subject of a token that does not exist names nobody.
 			_, err := s.FindUser(s.Prefetch(ctx, storage.Prefetch{SubjectsOf: []storage.PrefetchRow{{Kind: storage.RefreshTokenRecord, Key: "rt-nope"}}}), "u-1")
