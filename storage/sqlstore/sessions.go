@@ -59,7 +59,6 @@ func (s *Store) CreateBrowserSession(ctx context.Context, b *storage.BrowserSess
 	return nil
 }
 
-// FindBrowserSession returns the session unless it is unknown or expired.
 // browserSessionFilter selects an unexpired session by id (FindBrowserSession
 // and the prefetch); parameters: the id, now.
 const browserSessionFilter = "id = ? AND expires_at > ?"
@@ -71,6 +70,7 @@ func consentFilterFor(user string) string {
 	return "user_id = " + user + " AND client_id = ? AND (expires_at IS NULL OR expires_at > ?)"
 }
 
+// FindBrowserSession returns the session unless it is unknown or expired.
 func (s *Store) FindBrowserSession(ctx context.Context, id string) (*storage.BrowserSession, error) {
 	if b, ok := prefetchedFrom(ctx).takeSession(id); ok {
 		if b == nil {
