@@ -201,7 +201,8 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 	}
 	// The consent's "none" needs the session's user.
 	if b := pf.sessions[session]; b != nil && p.ClientID != "" {
-		if key := consentKey(b.UserID, p.ClientID); !hasKey(pf.consents, key) {
+		key := consentKey(b.UserID, p.ClientID)
+		if _, found := pf.consents[key]; !found {
 			pf.consents[key] = nil
 		}
 	}
@@ -234,11 +235,6 @@ func scanRows(rows pgx.Rows, h *holderScan) error {
 		}
 	}
 	return rows.Err()
-}
-
-func hasKey[V any](m map[string]V, key string) bool {
-	_, ok := m[key]
-	return ok
 }
 
 // The reads of FindBrowserSession and FindConsent, with their filters, for
