@@ -164,6 +164,9 @@ func TestScenariosAgainstARealServer(t *testing.T) {
 		if r.Server == nil || r.Server.RSSMB <= 0 {
 			t.Errorf("%s: no server figures from /proc: %+v", r.Scenario, r.Server)
 		}
+		if r.CPUProbeMs <= 0 {
+			t.Errorf("%s: no CPU probe after the window", r.Scenario)
+		}
 	}
 
 	// -repeat measures several windows on one preparation and marks the

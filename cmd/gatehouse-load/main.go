@@ -212,8 +212,8 @@ func writeReport(path string, rep any) error {
 }
 
 func printHeader() {
-	fmt.Printf("%-28s %5s %9s %8s %8s %8s %8s %7s %9s %8s %6s\n",
-		"scenario", "c", "ops/s", "p50 ms", "p90 ms", "p99 ms", "ops", "errors", "srv cpu", "srv rss", "busy")
+	fmt.Printf("%-28s %5s %9s %8s %8s %8s %8s %7s %9s %8s %6s %6s\n",
+		"scenario", "c", "ops/s", "p50 ms", "p90 ms", "p99 ms", "ops", "errors", "srv cpu", "srv rss", "busy", "probe")
 }
 
 // printResult prints one window; with several windows per scenario, the
@@ -228,9 +228,9 @@ func printResult(r *result, markMedian bool) {
 	if markMedian && r.Median {
 		name += " *"
 	}
-	fmt.Printf("%-28s %5d %9.1f %8.2f %8.2f %8.2f %8d %7d %9s %8s %5.0f%%\n",
+	fmt.Printf("%-28s %5d %9.1f %8.2f %8.2f %8.2f %8d %7d %9s %8s %5.0f%% %6.2f\n",
 		name, r.Concurrency, r.OpsPerSecond, r.Latency.P50, r.Latency.P90, r.Latency.P99,
-		r.Ops, r.Errors, cpu, rss, r.MachineBusy*100)
+		r.Ops, r.Errors, cpu, rss, r.MachineBusy*100, r.CPUProbeMs)
 	for msg, n := range r.ErrorSamples {
 		fmt.Printf("    %d× %s\n", n, msg)
 	}

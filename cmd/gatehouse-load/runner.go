@@ -42,6 +42,9 @@ type result struct {
 	Server          *serverStats   `json:"server,omitempty"`
 	LoadGenCPU      float64        `json:"loadgen_cpu_cores"`
 	MachineBusy     float64        `json:"machine_cpu_busy"`
+	// CPUProbeMs is the machine's speed right after the window: one
+	// RSA-2048 signature on one core, the load stopped (see cpuProbe).
+	CPUProbeMs float64 `json:"cpu_probe_rsa_ms"`
 	// Window is the window's number (from 1) with -repeat; Median marks
 	// the window whose rate is the median of the scenario's windows.
 	Window int  `json:"window"`
@@ -165,6 +168,11 @@ func (h *harness) measure(ctx context.Context, name string, ops []op) (*result, 
 	res.HTTPRequests = requestsInWindow
 	res.RequestsPerSec = float64(requestsInWindow) / h.o.duration.Seconds()
 	res.Server, res.LoadGenCPU, res.MachineBusy = compare(before, after)
+	probe, err := cpuProbe()
+	if err != nil {
+		return nil, err
+	}
+	res.CPUProbeMs = probe
 	return res, nil
 }
 
