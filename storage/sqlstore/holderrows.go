@@ -154,10 +154,8 @@ var (
 		}
 		return queries
 	})
-	sessionUserQuery = sync.OnceValue(func() string {
-		return userQueryWhere("(SELECT user_id FROM browser_sessions WHERE id = ?)")
-	})
-	requestQueries = sync.OnceValue(func() map[string]string {
+	sessionUserQuery = sync.OnceValue(func() string { return userQueryWhere(sessionUserID) })
+	requestQueries   = sync.OnceValue(func() map[string]string {
 		queries := make(map[string]string, len(requestTables))
 		for _, table := range requestTables {
 			queries[table] = "SELECT " + requestColumnsOf(table).list(table, "t_") + ", " +
@@ -177,6 +175,10 @@ var (
 		return inserts
 	})
 )
+
+// sessionUserID is the id of the user of the browser session whose id is
+// the parameter (an SQL expression).
+const sessionUserID = "(SELECT user_id FROM browser_sessions WHERE id = ?)"
 
 // userQueryWhere is the query of a user with her roles and whether she has
 // an authenticator app, for the user whose id is id (an SQL expression).

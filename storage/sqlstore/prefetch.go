@@ -161,13 +161,18 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 			readUser(subjectQueries()[table], digest(r.Key))
 		}
 	}
-	var session string
-	if p.BrowserSession != "" {
-		session = p.BrowserSession
+	if session := p.BrowserSession; session != "" {
 		now := utc(time.Now())
 		var m browserSessionModel
 		pf.sessions[session] = nil
-		queue(browserSessionQuery(), []any{session, now}, scanModel(browserSessionColumns(), &m), func() { pf.sessions[session] = m.record() })
+		queue(browserSessionQuery(), []any{session, now}, scanModel(browserSessionColumns(), &m), func() {
+			pf.sessions[session] = m.record()
+			// The consent is read after the session: its "none" needs
+			// the session's user, and its row replaces it when found.
+			if p.ClientID != "" {
+				pf.consents[consentKey(m.UserID, p.ClientID)] = nil
+			}
+		})
 		readUser(sessionUserQuery(), session)
 		if p.ClientID != "" {
 			var c consentModel
@@ -198,13 +203,6 @@ func (s *Store) Prefetch(ctx context.Context, p storage.Prefetch) context.Contex
 	})
 	if err != nil {
 		return ctx
-	}
-	// The consent's "none" needs the session's user.
-	if b := pf.sessions[session]; b != nil && p.ClientID != "" {
-		key := consentKey(b.UserID, p.ClientID)
-		if _, found := pf.consents[key]; !found {
-			pf.consents[key] = nil
-		}
 	}
 	return context.WithValue(ctx, prefetchKey{}, pf)
 }
@@ -247,6 +245,6 @@ var (
 	})
 	sessionConsentQuery = sync.OnceValue(func() string {
 		return "SELECT " + consentColumns().list("consents", "") + " FROM consents WHERE " +
-			consentFilterFor("(SELECT user_id FROM browser_sessions WHERE id = ?)")
+			consentFilterFor(sessionUserID)
 	})
 )
